@@ -1,0 +1,83 @@
+"""The `incidentbot` command line."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from bot.errors import ConfigError
+from bot.settings import Settings
+
+cli = typer.Typer(help="A Slack bot for incidents in AI/LLM products.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+@cli.command()
+def serve(
+    host: str = typer.Option("0.0.0.0", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes (each a stateless replica)."),
+    migrate: bool = typer.Option(True, help="Upgrade the database at start; else refuse if old."),
+) -> None:
+    """Serve Slack callbacks and alert webhooks over HTTP."""
+    import uvicorn
+
+    from bot import app as composition
+
+    settings = Settings()
+    try:
+        settings.require_serving_secrets()
+        asyncio.run(composition.ensure_schema(settings, upgrade=migrate))
+        if workers > 1:
+            uvicorn.run(
+                "bot.app:app_from_env",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="warning",
+            )
+            return
+        app = composition.build_app(composition.build_deps(settings))
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply Alembic migrations up to the newest revision."""
+    from bot import migrate
+
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    typer.echo(f"database at revision {migrate.head_revision()}")
+
+
+@cli.command()
+def check() -> None:
+    """Validate the config, playbooks and templates."""
+    from bot import checks
+
+    try:
+        for line in checks.run(Settings()):
+            typer.echo(line)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""The normalized alert every source parser produces."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Source(StrEnum):
+    ALERTMANAGER = "alertmanager"
+    GRAFANA = "grafana"
+    DATADOG = "datadog"
+    PAGERDUTY = "pagerduty"
+    LANGFUSE = "langfuse"
+    GENERIC = "generic"
+
+
+class AlertStatus(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class Link(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    title: str
+    url: str
+
+
+class NormalizedAlert(BaseModel):
+    """One alert from any monitor, in one shape."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Source
+    external_id: str = Field(description="The monitor's own id for this alert or event")
+    dedupe_key: str = Field(description="Same key = same underlying problem")
+    status: AlertStatus
+    severity: str | None = Field(default=None, description="Severity as the monitor said it")
+    title: str
+    description: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    links: tuple[Link, ...] = ()
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    values: dict[str, float] = Field(default_factory=dict)
+    raw: dict[str, Any] = Field(default_factory=dict, description="This alert's own JSON item")

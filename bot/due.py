@@ -1,0 +1,154 @@
+"""Due work in the database: the source of truth for everything with a time in it.
+
+The scheduler is only a clock. Each tick claims due rows (on PostgreSQL with
+FOR UPDATE SKIP LOCKED, so replicas never take the same row), runs them, and marks them done
+or reschedules them with backoff. A claim expires, so work held by a crashed process is retried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import insert_ignoring_conflicts
+from bot.models import DueWork
+
+CLAIM_FOR = timedelta(minutes=2)
+MAX_BACKOFF = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    kind: str
+    subject_key: str
+    incident_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def schedule(
+    *,
+    session: AsyncSession,
+    kind: str,
+    subject_key: str,
+    due_at: datetime,
+    incident_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Schedule work once per (kind, subject); rescheduling pending or done work re-arms it."""
+    pending = await session.scalar(
+        select(DueWork.id).where(
+            DueWork.kind == kind, DueWork.subject_key == subject_key, DueWork.done_at.is_(None)
+        )
+    )
+    if pending is not None:
+        return
+    values = {
+        "kind": kind,
+        "subject_key": subject_key,
+        "due_at": due_at,
+        "incident_id": incident_id,
+        "payload": payload or {},
+        "attempts": 0,
+        "created_at": due_at,
+    }
+    stmt = insert_ignoring_conflicts(session, DueWork).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["kind", "subject_key"],
+        set_={
+            "due_at": due_at,
+            "done_at": None,
+            "attempts": 0,
+            "payload": payload or {},
+            "claimed_by": None,
+            "claimed_until": None,
+            "last_error": None,
+        },
+        where=DueWork.done_at.is_not(None),
+    )
+    await session.execute(stmt)
+
+
+async def cancel(*, session: AsyncSession, kind: str, subject_key: str, now: datetime) -> None:
+    """Mark pending work as done without running it."""
+    await session.execute(
+        update(DueWork)
+        .where(DueWork.kind == kind, DueWork.subject_key == subject_key, DueWork.done_at.is_(None))
+        .values(done_at=now, last_error="cancelled")
+    )
+
+
+async def claim(
+    *, session: AsyncSession, worker: str, now: datetime, limit: int = 20
+) -> list[Claimed]:
+    """Claim due, unclaimed (or expired) work for this worker."""
+    stmt = (
+        select(DueWork)
+        .where(DueWork.done_at.is_(None), DueWork.due_at <= now)
+        .where(or_(DueWork.claimed_until.is_(None), DueWork.claimed_until < now))
+        .order_by(DueWork.due_at, DueWork.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list((await session.scalars(stmt)).all())
+    for row in rows:
+        row.claimed_by, row.claimed_until = worker, now + CLAIM_FOR
+        row.attempts += 1
+    await session.flush()
+    return [
+        Claimed(r.id, r.kind, r.subject_key, r.incident_id, dict(r.payload), r.attempts)
+        for r in rows
+    ]
+
+
+async def complete(*, session: AsyncSession, work_id: int, worker: str, now: datetime) -> None:
+    """Mark claimed work done."""
+    await session.execute(
+        update(DueWork)
+        .where(DueWork.id == work_id, DueWork.claimed_by == worker)
+        .values(done_at=now, claimed_until=None)
+    )
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """Exponential backoff (5 s, 10 s, 20 s … 10 min), or what the remote asked for."""
+    if retry_after is not None:
+        return timedelta(seconds=retry_after)
+    return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+async def retry_later(
+    *,
+    session: AsyncSession,
+    work_id: int,
+    worker: str,
+    now: datetime,
+    attempts: int,
+    error: str,
+    retry_after: float | None = None,
+) -> None:
+    """Release claimed work to run again after a backoff, keeping the error."""
+    await session.execute(
+        update(DueWork)
+        .where(DueWork.id == work_id, DueWork.claimed_by == worker)
+        .values(
+            due_at=now + backoff(attempts, retry_after),
+            claimed_by=None,
+            claimed_until=None,
+            last_error=error[:2000],
+        )
+    )
+
+
+async def pending(*, session: AsyncSession, kind: str | None = None) -> list[DueWork]:
+    """Work not yet done, soonest first."""
+    stmt = select(DueWork).where(DueWork.done_at.is_(None)).order_by(DueWork.due_at)
+    if kind is not None:
+        stmt = stmt.where(DueWork.kind == kind)
+    return list((await session.scalars(stmt)).all())

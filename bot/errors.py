@@ -1,0 +1,32 @@
+"""Errors the product raises on purpose; each carries a message fit to show a user."""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Base for errors whose message is safe and useful to show to the person who caused them."""
+
+
+class BadInput(BotError):
+    """Input that cannot be accepted; `field` names the offending field when there is one."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.reason = message
+
+
+class NotFound(BotError):
+    """The thing asked for does not exist."""
+
+
+class Forbidden(BotError):
+    """The person may not do this; the message says who may."""
+
+
+class InvalidTransition(BotError):
+    """A lifecycle change that is not allowed from the current state."""
+
+
+class ConfigError(BotError):
+    """Configuration, playbook or template that fails validation."""

@@ -1,0 +1,199 @@
+"""Use-cases shared by HTTP routes, Slack listeners and scheduled jobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import due
+from bot.alerts import rules as alert_rules
+from bot.alerts import store as alert_store
+from bot.alerts.schemas import AlertStatus, NormalizedAlert, Source
+from bot.changes import store as change_store
+from bot.changes.schemas import ChangeIn
+from bot.config import Config
+from bot.evals import store as eval_store
+from bot.evals.schemas import EvalIn
+from bot.incidents import store as incident_store
+from bot.incidents.schemas import EventKind
+from bot.models import Change, EvalRun, Incident
+
+ALERT_EVENT_EVERY = timedelta(minutes=1)
+
+# Kinds of due work the Slack side acts on.
+OPEN_CHANNEL = "slack.open_channel"
+REFRESH_SUMMARY = "slack.refresh_summary"
+
+
+@dataclass
+class IngestResult:
+    delivery_id: int
+    stored: int = 0
+    duplicates: int = 0
+    opened: list[int] = field(default_factory=list)
+    attached: list[int] = field(default_factory=list)
+
+
+async def ingest_alerts(
+    *,
+    session: AsyncSession,
+    config: Config,
+    source: Source,
+    body: str,
+    alerts: list[NormalizedAlert],
+    now: datetime,
+) -> IngestResult:
+    """Store a delivery and its alerts, then open or update the incident each belongs to."""
+    delivery = await alert_store.add_delivery(
+        session=session, source=source, body=body, alert_count=len(alerts), at=now
+    )
+    result = IngestResult(delivery_id=delivery.id)
+    for alert in alerts:
+        alert_id = await alert_store.add_alert(
+            session=session, delivery_id=delivery.id, alert=alert, at=now
+        )
+        if alert_id is None:
+            result.duplicates += 1
+            continue
+        result.stored += 1
+        await _group(
+            session=session, config=config, alert=alert, alert_id=alert_id, now=now, result=result
+        )
+    return result
+
+
+async def _group(
+    *,
+    session: AsyncSession,
+    config: Config,
+    alert: NormalizedAlert,
+    alert_id: int,
+    now: datetime,
+    result: IngestResult,
+) -> None:
+    route = alert_rules.route(alert, config.routing)
+    incident = await incident_store.find_open_by_group_key(
+        session=session, group_key=route.group_key
+    )
+    if incident is None and alert.status == AlertStatus.FIRING:
+        incident = await _open_from_alert(
+            session=session, config=config, alert=alert, route=route, now=now
+        )
+        if incident.number not in result.opened:
+            result.opened.append(incident.number)
+    if incident is None:  # a resolved notification: recorded on the incident it belonged to
+        incident = await incident_store.find_latest_by_group_key(
+            session=session, group_key=route.group_key
+        )
+    if incident is None:
+        return  # resolved, and no incident was ever opened for it: kept, unattached
+    await _attach(session=session, incident=incident, alert=alert, alert_id=alert_id, now=now)
+    if incident.number not in result.opened and incident.number not in result.attached:
+        result.attached.append(incident.number)
+
+
+async def _open_from_alert(
+    *,
+    session: AsyncSession,
+    config: Config,
+    alert: NormalizedAlert,
+    route: alert_rules.Route,
+    now: datetime,
+) -> Incident:
+    new = incident_store.NewIncident(
+        title=alert.title,
+        type=route.type,
+        severity=route.severity,
+        declared_by="alert",
+        declared_at=now,
+        feature=route.feature,
+        service=alert.labels.get("service"),
+        description=alert.description,
+        labels=alert.labels,
+        group_key=route.group_key,
+        responders=(*config.default_responders, *route.responders),
+        first_alert_at=alert.starts_at or now,
+    )
+    incident = await incident_store.create(session=session, new=new)
+    if incident is not None:
+        await due.schedule(
+            session=session,
+            kind=OPEN_CHANNEL,
+            subject_key=str(incident.id),
+            due_at=now,
+            incident_id=incident.id,
+        )
+        return incident
+    # Another delivery opened it first; the unique open group key guarantees it exists.
+    existing = await incident_store.find_open_by_group_key(
+        session=session, group_key=route.group_key
+    )
+    assert existing is not None
+    return existing
+
+
+async def _attach(
+    *,
+    session: AsyncSession,
+    incident: Incident,
+    alert: NormalizedAlert,
+    alert_id: int,
+    now: datetime,
+) -> None:
+    new_key = not await alert_store.seen_before(
+        session=session, incident_id=incident.id, dedupe_key=alert.dedupe_key
+    )
+    await alert_store.attach(session=session, alert_id=alert_id, incident_id=incident.id)
+    if alert.status == AlertStatus.RESOLVED:
+        await incident_store.add_event(
+            session=session,
+            incident_id=incident.id,
+            kind=EventKind.ALERT_RESOLVED,
+            actor=alert.source.value,
+            at=now,
+            text=f"Monitor reports resolved: {alert.title}",
+            data={"alert_id": alert_id},
+        )
+    elif new_key or await _alert_event_due(session=session, incident=incident, now=now):
+        await incident_store.add_event(
+            session=session,
+            incident_id=incident.id,
+            kind=EventKind.ALERT,
+            actor=alert.source.value,
+            at=now,
+            text=f"Alert: {alert.title}",
+            data={"alert_id": alert_id, "dedupe_key": alert.dedupe_key},
+        )
+    if incident.channel_id:
+        await due.schedule(
+            session=session,
+            kind=REFRESH_SUMMARY,
+            subject_key=str(incident.id),
+            due_at=now,
+            incident_id=incident.id,
+        )
+
+
+async def _alert_event_due(*, session: AsyncSession, incident: Incident, now: datetime) -> bool:
+    # A storm of repeats of one alert is counted on the incident, not written a thousand times
+    # into its timeline: at most one "alert" event a minute.
+    last = await incident_store.last_event_at(
+        session=session, incident_id=incident.id, kind=EventKind.ALERT
+    )
+    return last is None or now - last >= ALERT_EVENT_EVERY
+
+
+async def record_change(*, session: AsyncSession, change: ChangeIn, now: datetime) -> Change:
+    """Add a change to the ledger."""
+    return await change_store.add(session=session, change=change, now=now)
+
+
+async def record_eval(*, session: AsyncSession, run: EvalIn, now: datetime) -> EvalRun:
+    """Store an eval run, linked to its incident when it names one."""
+    incident_id = None
+    if run.incident is not None:
+        incident = await incident_store.get_by_number(session=session, number=run.incident)
+        incident_id = incident.id
+    return await eval_store.add(session=session, run=run, incident_id=incident_id, now=now)

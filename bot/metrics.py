@@ -1,0 +1,74 @@
+"""Prometheus metrics, one registry per app so tests and replicas don't share counters."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class Metrics:
+    """Counters for requests, alerts and incidents."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "incidentbot_http_requests",
+            "HTTP requests served",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "incidentbot_http_request_seconds",
+            "HTTP request duration",
+            ["route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.alerts = Counter(
+            "incidentbot_alerts",
+            "Alerts received, by source and outcome",
+            ["source", "outcome"],
+            registry=self.registry,
+        )
+        self.incidents_opened = Counter(
+            "incidentbot_incidents_opened", "Incidents opened", ["source"], registry=self.registry
+        )
+
+    def render(self) -> bytes:
+        """Prometheus text exposition."""
+        return bytes(generate_latest(self.registry))
+
+
+class MetricsMiddleware:
+    """Count every request by its route template (not its raw path, to keep labels bounded)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = _route_template(scope)
+            self.metrics.requests.labels(scope["method"], route, str(status["code"])).inc()
+            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path else "unmatched"

@@ -1,0 +1,280 @@
+"""Tables for the whole product. Every timestamp is aware UTC (UTCDateTime)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db import Base, UTCDateTime, utcnow
+
+Json = JSON()
+
+
+class Counter(Base):
+    """Named sequences, e.g. the human-friendly incident number."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    type: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    feature: Mapped[str | None] = mapped_column(String(200), index=True)
+    service: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    labels: Mapped[dict[str, str]] = mapped_column(Json, default=dict)
+    responders: Mapped[list[str]] = mapped_column(Json, default=list)
+    group_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    # Set while the incident is open and cleared when it ends: the unique constraint is what
+    # makes concurrent deliveries of one problem open a single incident.
+    open_group_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    channel_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    channel_name: Mapped[str | None] = mapped_column(String(80), unique=True)
+    summary_ts: Mapped[str | None] = mapped_column(String(40))
+    declared_by: Mapped[str] = mapped_column(String(80))
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contained_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolve_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class IncidentRole(Base):
+    __tablename__ = "incident_roles"
+    __table_args__ = (UniqueConstraint("incident_id", "role"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str] = mapped_column(String(40))
+    assigned_by: Mapped[str] = mapped_column(String(80))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TimelineEvent(Base):
+    __tablename__ = "timeline_events"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "dedupe_key"),
+        Index("ix_timeline_incident_at", "incident_id", "at"),
+        Index("ix_timeline_incident_kind_at", "incident_id", "kind", "at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+
+
+class AlertDelivery(Base):
+    """One HTTP delivery from a monitor, its raw body kept exactly as received."""
+
+    __tablename__ = "alert_deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    body: Mapped[str] = mapped_column(Text)
+    alert_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_incident_received", "incident_id", "received_at"),
+        Index("ix_alerts_incident_dedupe", "incident_id", "dedupe_key"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("alert_deliveries.id"))
+    # A hash of the source and the alert's own JSON: the same delivery sent twice is stored once.
+    content_key: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(300))
+    dedupe_key: Mapped[str] = mapped_column(String(300), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    severity: Mapped[str | None] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    labels: Mapped[dict[str, str]] = mapped_column(Json, default=dict)
+    links: Mapped[list[dict[str, str]]] = mapped_column(Json, default=list)
+    values: Mapped[dict[str, float]] = mapped_column(Json, default=dict)
+    raw: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+
+
+class Change(Base):
+    """The change ledger: model, prompt, index, deploy, config, provider or traffic changes."""
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_feature_at", "feature", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    service: Mapped[str | None] = mapped_column(String(200), index=True)
+    feature: Mapped[str | None] = mapped_column(String(200))
+    from_version: Mapped[str | None] = mapped_column(String(300))
+    to_version: Mapped[str | None] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    author: Mapped[str | None] = mapped_column(String(200))
+    link: Mapped[str | None] = mapped_column(String(1000))
+    description: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EvalRun(Base):
+    __tablename__ = "eval_runs"
+    __table_args__ = (Index("ix_eval_runs_feature_at", "feature", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    suite: Mapped[str] = mapped_column(String(200))
+    feature: Mapped[str] = mapped_column(String(200))
+    passed: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    versions: Mapped[dict[str, str]] = mapped_column(Json, default=dict)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    link: Mapped[str | None] = mapped_column(String(1000))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SlackEvent(Base):
+    """Events API ids already handled; Slack retries deliveries and bolt does not dedupe."""
+
+    __tablename__ = "slack_events"
+    event_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DueWork(Base):
+    """Work with a time in it: Slack calls to make, reminders, nudges, digests."""
+
+    __tablename__ = "due_work"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject_key"),
+        Index("ix_due_work_pending", "done_at", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_key: Mapped[str] = mapped_column(String(200))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    payload: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PlaybookStep(Base):
+    __tablename__ = "playbook_steps"
+    __table_args__ = (UniqueConstraint("incident_id", "step_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    step_id: Mapped[str] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(20))
+    by: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ContainmentRun(Base):
+    """Audit of every containment action: who, when, what was sent (no secrets), the answer."""
+
+    __tablename__ = "containment_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    action_key: Mapped[str] = mapped_column(String(60))
+    provider: Mapped[str] = mapped_column(String(60))
+    # One click runs once: the click's key is unique, a deliberate re-run gets a new key.
+    click_key: Mapped[str] = mapped_column(String(200), unique=True)
+    state: Mapped[str] = mapped_column(String(20))
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    request: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    undo_of_id: Mapped[int | None] = mapped_column(ForeignKey("containment_runs.id"))
+
+
+class CommsDraft(Base):
+    __tablename__ = "comms_drafts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    audience: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by: Mapped[str | None] = mapped_column(String(80))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CommsVersion(Base):
+    __tablename__ = "comms_versions"
+    __table_args__ = (UniqueConstraint("draft_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("comms_drafts.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    scope: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    author: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ActionItem(Base):
+    __tablename__ = "action_items"
+    __table_args__ = (Index("ix_action_items_owner_state", "owner_id", "state"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[str] = mapped_column(String(40))
+    team: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    due_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel_id: Mapped[str | None] = mapped_column(String(40))
+    message_ts: Mapped[str | None] = mapped_column(String(40))
+
+
+class Postmortem(Base):
+    __tablename__ = "postmortems"
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    markdown: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

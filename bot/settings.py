@@ -1,0 +1,35 @@
+"""Process settings from the environment, built once at startup and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """The environment contract from DESIGN.md."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    database_url: str = Field(default="sqlite+aiosqlite:///./incidentbot.db", alias="DATABASE_URL")
+    webhook_token: SecretStr | None = Field(default=None, alias="INCIDENTBOT_WEBHOOK_TOKEN")
+    config_path: Path | None = Field(default=None, alias="INCIDENTBOT_CONFIG")
+
+    def require_serving_secrets(self) -> None:
+        """Raise a one-line ConfigError naming the first missing secret `serve` needs."""
+        required = {
+            "SLACK_BOT_TOKEN": self.slack_bot_token,
+            "SLACK_SIGNING_SECRET": self.slack_signing_secret,
+            "INCIDENTBOT_WEBHOOK_TOKEN": self.webhook_token,
+        }
+        for name, value in required.items():
+            if value is None or not value.get_secret_value():
+                raise ConfigError(f"{name} is not set; `incidentbot serve` needs it")

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Lint, type-check and run the whole test suite on SQLite and on PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ensure_postgres() {
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return; fi
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    echo "PostgreSQL is not installed; installing it"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    local conf; conf="$(ls -d /etc/postgresql/*/main)"
+    sed -i 's/^\(local\|host\)\(.*\)\(peer\|scram-sha-256\|md5\)$/\1\2trust/' "$conf/pg_hba.conf"
+  fi
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 \
+    || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE test" >/dev/null
+}
+
+echo "== ruff"
+ruff check .
+ruff format --check .
+echo "== mypy"
+mypy bot
+echo "== playbooks, templates, config"
+python -m bot check
+ensure_postgres
+echo "== tests on SQLite"
+TEST_DATABASE=sqlite python -m pytest
+echo "== tests on PostgreSQL"
+TEST_DATABASE=postgresql python -m pytest

@@ -1,0 +1,42 @@
+"""Create, migrate and drop test databases."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import asyncpg
+
+from bot import migrate as migrations
+
+PG_DSN = os.environ.get("TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def pg_url(name: str) -> str:
+    """SQLAlchemy URL for a database on the test server."""
+    base = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{name}"
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_DSN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def pg_create(name: str, template: str | None = None) -> None:
+    """CREATE DATABASE, optionally copied from a template database."""
+    suffix = f" TEMPLATE {template}" if template else ""
+    asyncio.run(_admin(f"CREATE DATABASE {name}{suffix}"))
+
+
+def pg_drop(name: str) -> None:
+    """DROP DATABASE, closing any connection still open to it."""
+    asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def migrate(url: str) -> None:
+    """Run migrations to head."""
+    migrations.upgrade(url)
