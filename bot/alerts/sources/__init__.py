@@ -1,0 +1,46 @@
+"""Parse monitor webhook payloads into NormalizedAlerts, one parser module per source.
+
+Supported shapes (details in each module's docstring and in docs/monitors.md):
+
+* `alertmanager` — Prometheus Alertmanager webhook v4; every alert in the group is kept.
+* `grafana` — Grafana unified alerting webhook; per-alert `values` (or `valueString`) kept.
+* `datadog` — Datadog webhooks integration with the bot's custom payload template.
+* `pagerduty` — PagerDuty V3 webhook, incident events only.
+* `langfuse` — Langfuse prompt-version webhook events, and the bot's monitor-alert shape.
+* `generic` — the bot's own JSON form, one alert or `{"alerts": [...]}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.alerts.schemas import NormalizedAlert, Source
+from bot.alerts.sources import alertmanager, datadog, generic, grafana, langfuse, pagerduty
+from bot.errors import BadInput
+
+Parser = Callable[[Any], list[NormalizedAlert]]
+
+PARSERS: dict[Source, Parser] = {
+    Source.ALERTMANAGER: alertmanager.parse,
+    Source.GRAFANA: grafana.parse,
+    Source.DATADOG: datadog.parse,
+    Source.PAGERDUTY: pagerduty.parse,
+    Source.LANGFUSE: langfuse.parse,
+    Source.GENERIC: generic.parse,
+}
+
+
+def parse(source: Source, body: Any) -> list[NormalizedAlert]:
+    """Return one NormalizedAlert per alert in `body`, the decoded JSON a monitor sent."""
+    try:
+        parser = PARSERS[Source(source)]
+    except ValueError:
+        choices = ", ".join(PARSERS)
+        raise BadInput(
+            f"unknown alert source {source!r}; expected one of {choices}", field="source"
+        ) from None
+    return parser(body)
+
+
+__all__ = ["PARSERS", "Parser", "parse"]
