@@ -1,0 +1,170 @@
+"""Postmortem vocabulary and the facts a postmortem document is rendered from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from bot.incidents.schemas import EventKind, IncidentType, Role, Severity, Status
+
+
+class PostmortemState(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    PUBLISHED = "published"
+
+
+class ActionKind(StrEnum):
+    EVAL_CASE = "eval_case"
+    DETECTION = "detection"
+    GUARDRAIL = "guardrail"
+    RUNBOOK = "runbook"
+    PROMPT = "prompt"
+    OTHER = "other"
+
+
+class ActionState(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    WONT_DO = "wont_do"
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the item still needs work."""
+        return self in (ActionState.OPEN, ActionState.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class ActionItemFacts:
+    """One postmortem action item as rules, digests and the document see it."""
+
+    kind: ActionKind
+    text: str
+    owner: str
+    due: date
+    state: ActionState = ActionState.OPEN
+    team: str | None = None
+    incident_number: int | None = None
+    item_id: int | None = None
+
+
+@dataclass(frozen=True)
+class IncidentTimes:
+    """The moments durations and the impact window are measured from (aware UTC)."""
+
+    declared_at: datetime
+    first_signal_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    contained_at: datetime | None = None
+    resolved_at: datetime | None = None
+    impact_started_at: datetime | None = None
+    impact_ended_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    actor: str
+    kind: EventKind
+    text: str
+
+
+@dataclass(frozen=True)
+class AlertSummary:
+    """One group of alerts: a monitor's alerts that attached to the incident."""
+
+    source: str
+    monitor: str
+    title: str
+    first_seen: datetime
+    last_seen: datetime
+    count: int
+    distinct_keys: int
+
+
+@dataclass(frozen=True)
+class ChangeFacts:
+    """A change-ledger entry near the incident (model, prompt, index, deploy, …)."""
+
+    kind: str
+    subject: str
+    from_version: str | None
+    to_version: str | None
+    at: datetime
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class EvalRunFacts:
+    suite: str
+    passed: int
+    total: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class FixValidationFacts:
+    """The statistical fix validation, or why it was skipped or overridden."""
+
+    required: bool
+    explanation: str | None = None
+    override_reason: str | None = None
+    overridden_by: str | None = None
+
+
+@dataclass(frozen=True)
+class ContainmentEntry:
+    at: datetime
+    actor: str
+    action: str
+    outcome: str
+
+
+@dataclass(frozen=True)
+class CommsEntry:
+    at: datetime
+    kind: str
+    target: str
+    excerpt: str
+
+
+@dataclass(frozen=True)
+class OutputSample:
+    """A bad output next to what it should have been."""
+
+    output: str
+    expected: str
+    prompt: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class PostmortemFacts:
+    """Everything the postmortem document says, gathered before rendering."""
+
+    number: int
+    title: str
+    incident_type: IncidentType
+    severity: Severity
+    feature: str
+    status: Status
+    times: IncidentTimes
+    tz: str = "UTC"
+    state: PostmortemState = PostmortemState.DRAFT
+    summary: str | None = None
+    impact_scope: str | None = None
+    declared_by: str | None = None
+    roles: Mapping[Role, str] = field(default_factory=dict)
+    timeline: tuple[TimelineEntry, ...] = ()
+    alerts: tuple[AlertSummary, ...] = ()
+    changes: tuple[ChangeFacts, ...] = ()
+    evals: tuple[EvalRunFacts, ...] = ()
+    validation: FixValidationFacts | None = None
+    containment: tuple[ContainmentEntry, ...] = ()
+    comms: tuple[CommsEntry, ...] = ()
+    action_items: tuple[ActionItemFacts, ...] = ()
+    samples: tuple[OutputSample, ...] = ()
+    notes: str | None = None
