@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bot import migrate
+from bot import jobs, migrate
 from bot.config import Config, load_config
 from bot.db import make_engine, make_sessionmaker
 from bot.deps import Deps, WebhookSecrets
 from bot.errors import ConfigError
 from bot.settings import Settings
+from bot.slack import app as slack_app
+from bot.slack import runtime as slack_runtime
 from bot.web import create_app
 
 
@@ -52,13 +54,29 @@ async def ensure_schema(settings: Settings, *, upgrade: bool) -> None:
         )
 
 
-def build_app(deps: Deps) -> FastAPI:
-    """The ASGI app with its lifespan (closes the engine on shutdown)."""
-    app = create_app(deps)
+def slack_configured(settings: Settings) -> bool:
+    """Whether Slack credentials are present."""
+    return all(
+        s is not None and s.get_secret_value()
+        for s in (settings.slack_bot_token, settings.slack_signing_secret)
+    )
+
+
+def build_app(deps: Deps, *, tick_s: float = 2.0) -> FastAPI:
+    """The ASGI app; its lifespan starts the scheduler (and Socket Mode) and stops them."""
+    slack = slack_runtime.build(deps) if slack_configured(deps.settings) else None
+    app = create_app(deps, slack_app.http_endpoint(slack.app) if slack else None)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        scheduler = jobs.start_scheduler(slack.ctx.worker, every_s=tick_s) if slack else None
+        if slack:
+            await slack.start_socket_mode()
         yield
+        if scheduler:
+            scheduler.shutdown(wait=False)
+        if slack:
+            await slack.close()
         await deps.engine.dispose()
 
     app.router.lifespan_context = lifespan

@@ -116,6 +116,17 @@ async def complete(*, session: AsyncSession, work_id: int, worker: str, now: dat
     )
 
 
+async def give_up(
+    *, session: AsyncSession, work_id: int, worker: str, now: datetime, error: str
+) -> None:
+    """Stop retrying claimed work, keeping the last error on the row."""
+    await session.execute(
+        update(DueWork)
+        .where(DueWork.id == work_id, DueWork.claimed_by == worker)
+        .values(done_at=now, claimed_until=None, last_error=f"gave up: {error}"[:2000])
+    )
+
+
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
     """Exponential backoff (5 s, 10 s, 20 s … 10 min), or what the remote asked for."""
     if retry_after is not None:

@@ -51,6 +51,7 @@ class Incident(Base):
     channel_id: Mapped[str | None] = mapped_column(String(40), unique=True)
     channel_name: Mapped[str | None] = mapped_column(String(80), unique=True)
     summary_ts: Mapped[str | None] = mapped_column(String(40))
+    topic: Mapped[str | None] = mapped_column(String(250))
     declared_by: Mapped[str] = mapped_column(String(80))
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

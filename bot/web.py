@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
@@ -10,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 
-from bot import api, flows
+from bot import api
 from bot.alerts import auth
 from bot.alerts import sources as alert_sources
 from bot.alerts.schemas import Source
@@ -19,6 +20,7 @@ from bot.db import session_scope
 from bot.deps import Deps
 from bot.errors import BadInput, NotFound
 from bot.evals.schemas import EvalIn
+from bot.flows import intake as flows
 from bot.http_errors import HTTPProblem, check_bearer
 from bot.metrics import MetricsMiddleware
 
@@ -26,9 +28,14 @@ MAX_BODY = 1024 * 1024
 M = TypeVar("M", bound=BaseModel)
 
 
-def create_app(deps: Deps) -> FastAPI:
-    """Build the FastAPI app with every route; Slack is mounted by the caller when configured."""
+SlackEndpoint = Callable[[Request], Awaitable[Response]]
+
+
+def create_app(deps: Deps, slack: SlackEndpoint | None = None) -> FastAPI:
+    """Build the FastAPI app with every route, and Slack's endpoint when Slack is configured."""
     app = FastAPI(title="incidentbot", version="0.1.0", summary="AI incident bot for Slack")
+    if slack is not None:
+        app.add_api_route("/slack/events", slack, methods=["POST"], include_in_schema=False)
     app.state.deps = deps
     app.add_exception_handler(HTTPProblem, _problem_response)  # type: ignore[arg-type]
     app.add_exception_handler(NotFound, _not_found_response)  # type: ignore[arg-type]

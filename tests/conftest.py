@@ -16,6 +16,8 @@ import pytest
 
 from bot.config import Config
 from bot.deps import Deps
+from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.stage import Stage, serve
 from bot.settings import Settings
 from tests.support import dbs
 from tests.support.server import RunningServer, run_server
@@ -93,3 +95,29 @@ async def server(deps: Deps) -> AsyncIterator[RunningServer]:
 def auth_headers() -> dict[str, str]:
     """Headers a configured monitor sends."""
     return {"Authorization": f"Bearer {WEBHOOK_TOKEN}", "Content-Type": "application/json"}
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """The local Slack Web API stand-in."""
+    async with FakeSlack() as slack:
+        yield slack
+
+
+@pytest.fixture
+async def stage(db_url: str, config: Config, fake_slack: FakeSlack) -> AsyncIterator[Stage]:
+    """The bot served over HTTP with Slack mounted, talking to the fake Slack."""
+    from bot.db import make_engine, make_sessionmaker
+
+    settings = Settings(
+        DATABASE_URL=db_url,
+        INCIDENTBOT_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
+        SLACK_BOT_TOKEN=fake_slack.token,
+        SLACK_SIGNING_SECRET="test-signing-secret",
+        SLACK_API_URL=fake_slack.api_url,
+    )
+    engine = make_engine(db_url)
+    deps = Deps(settings=settings, config=config, engine=engine, sessions=make_sessionmaker(engine))
+    async with serve(deps, fake_slack) as running:
+        yield running
+    await engine.dispose()

@@ -1,4 +1,4 @@
-"""Use-cases shared by HTTP routes, Slack listeners and scheduled jobs."""
+"""Alert intake, the change ledger and eval runs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import due
 from bot.alerts import rules as alert_rules
 from bot.alerts import store as alert_store
 from bot.alerts.schemas import AlertStatus, NormalizedAlert, Source
@@ -16,15 +15,12 @@ from bot.changes.schemas import ChangeIn
 from bot.config import Config
 from bot.evals import store as eval_store
 from bot.evals.schemas import EvalIn
+from bot.flows import incidents
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import EventKind
 from bot.models import Change, EvalRun, Incident
 
 ALERT_EVENT_EVERY = timedelta(minutes=1)
-
-# Kinds of due work the Slack side acts on.
-OPEN_CHANNEL = "slack.open_channel"
-REFRESH_SUMMARY = "slack.refresh_summary"
 
 
 @dataclass
@@ -118,13 +114,7 @@ async def _open_from_alert(
     )
     incident = await incident_store.create(session=session, new=new)
     if incident is not None:
-        await due.schedule(
-            session=session,
-            kind=OPEN_CHANNEL,
-            subject_key=str(incident.id),
-            due_at=now,
-            incident_id=incident.id,
-        )
+        await incidents.schedule_opening(session=session, config=config, incident=incident, now=now)
         return incident
     # Another delivery opened it first; the unique open group key guarantees it exists.
     existing = await incident_store.find_open_by_group_key(
@@ -167,13 +157,7 @@ async def _attach(
             data={"alert_id": alert_id, "dedupe_key": alert.dedupe_key},
         )
     if incident.channel_id:
-        await due.schedule(
-            session=session,
-            kind=REFRESH_SUMMARY,
-            subject_key=str(incident.id),
-            due_at=now,
-            incident_id=incident.id,
-        )
+        await incidents.refresh_later(session=session, incident=incident, now=now)
 
 
 async def _alert_event_due(*, session: AsyncSession, incident: Incident, now: datetime) -> bool:

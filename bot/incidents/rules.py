@@ -38,10 +38,14 @@ def transition(current: Status, target: Status) -> Status:
 
 
 def reopen_target(current: Status) -> Status:
-    """The status a reopened incident returns to."""
+    """The status a reopened incident returns to, or InvalidTransition saying why it can't."""
     if current == Status.DECLINED:
         return Status.TRIAGE
-    return transition(current, Status.INVESTIGATING)
+    if current == Status.RESOLVED:
+        return Status.INVESTIGATING
+    if current.is_open:
+        raise InvalidTransition(f"the incident is still open ({current.value}); nothing to reopen")
+    raise InvalidTransition(f"a {current.value} incident cannot be reopened; declare a new one")
 
 
 def slugify(text: str, max_len: int = 60) -> str:

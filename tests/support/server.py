@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
-import uvicorn
 from starlette.types import ASGIApp
+
+from bot.sandbox.stage import serve_asgi
 
 
 @dataclass
@@ -21,18 +21,5 @@ class RunningServer:
 @contextlib.asynccontextmanager
 async def run_server(app: ASGIApp) -> AsyncIterator[RunningServer]:
     """Start uvicorn on a free port, yield its URL and a client, then shut it down."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-        try:
-            yield RunningServer(url=url, client=client)
-        finally:
-            server.should_exit = True
-            await task
+    async with serve_asgi(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        yield RunningServer(url=url, client=client)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 05:36:51.270026
+Create Date: 2026-11-23 05:44:17.740423
 """
 
 from collections.abc import Sequence
@@ -72,6 +72,7 @@ def upgrade() -> None:
         sa.Column("channel_id", sa.String(length=40), nullable=True),
         sa.Column("channel_name", sa.String(length=80), nullable=True),
         sa.Column("summary_ts", sa.String(length=40), nullable=True),
+        sa.Column("topic", sa.String(length=250), nullable=True),
         sa.Column("declared_by", sa.String(length=80), nullable=False),
         sa.Column("declared_at", bot.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("first_alert_at", bot.db.UTCDateTime(timezone=True), nullable=True),

@@ -1,0 +1,1 @@
+"""Use-cases shared by HTTP routes, Slack listeners and scheduled jobs."""

@@ -1,0 +1,83 @@
+"""A plain, read-only picture of an incident, for builders of Slack messages and documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.alerts import store as alert_store
+from bot.incidents import rules
+from bot.incidents import store as incident_store
+from bot.incidents.schemas import IncidentType, Role, Severity, Status
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: int
+    number: int
+    title: str
+    type: IncidentType
+    severity: Severity
+    status: Status
+    feature: str | None
+    description: str
+    declared_by: str
+    declared_at: datetime
+    channel_id: str | None
+    channel_name: str | None
+    summary_ts: str | None
+    roles: dict[Role, str]
+    required_roles: tuple[Role, ...]
+    alert_count: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    links: tuple[SourceLink, ...] = ()
+    responders: tuple[str, ...] = ()
+    progress: tuple[int, int] | None = None  # playbook steps (done or skipped, total)
+
+    @property
+    def empty_roles(self) -> list[Role]:
+        """Required roles nobody holds yet."""
+        return [r for r in self.required_roles if r not in self.roles]
+
+
+async def load(*, session: AsyncSession, incident_id: int) -> Snapshot:
+    """Gather an incident, its roles, alert counts and source links."""
+    incident = await incident_store.get(session=session, incident_id=incident_id)
+    held = await incident_store.roles(session=session, incident_id=incident_id)
+    stats = await incident_store.alert_stats(session=session, incident_id=incident_id)
+    alerts = await alert_store.for_incident(session=session, incident_id=incident_id, limit=20)
+    links = {
+        link["url"]: SourceLink(link["title"], link["url"]) for a in alerts for link in a.links
+    }
+    incident_type = IncidentType(incident.type)
+    return Snapshot(
+        id=incident.id,
+        number=incident.number,
+        title=incident.title,
+        type=incident_type,
+        severity=Severity(incident.severity),
+        status=Status(incident.status),
+        feature=incident.feature,
+        description=incident.description,
+        declared_by=incident.declared_by,
+        declared_at=incident.declared_at,
+        channel_id=incident.channel_id,
+        channel_name=incident.channel_name,
+        summary_ts=incident.summary_ts,
+        roles=held,
+        required_roles=rules.required_roles(incident_type),
+        alert_count=stats.count,
+        first_seen=stats.first_seen,
+        last_seen=stats.last_seen,
+        links=tuple(links.values())[:5],
+        responders=tuple(incident.responders),
+    )

@@ -1,0 +1,57 @@
+"""The Web API's wire details: method table, argument parsing, injected faults."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox import api_chat, api_conversations, api_users, api_views
+from bot.sandbox.model import JSON
+from bot.sandbox.workspace import Handler
+
+Reply = tuple[int, dict[str, str], JSON]
+
+HANDLERS: dict[str, Handler] = (
+    api_users.HANDLERS | api_conversations.HANDLERS | api_chat.HANDLERS | api_views.HANDLERS
+)
+FAULT_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
+
+
+@dataclass
+class Fault:
+    """An injected failure for the next `remaining` calls to one method."""
+
+    status: int
+    error: str
+    retry_after: int | None
+    remaining: int
+
+    def reply(self) -> Reply:
+        """Return the HTTP status, headers and body this fault answers with."""
+        headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+        return self.status, headers, {"ok": False, "error": self.error}
+
+
+async def read_args(request: web.Request) -> tuple[JSON, str | None]:
+    """Merge query, form and JSON arguments; take the token from the header or the arguments."""
+    raw: JSON = dict(request.query)
+    if request.can_read_body and request.content_type == "application/json":
+        body: Any = json.loads(await request.text() or "{}")
+        raw.update(body if isinstance(body, dict) else {})
+    elif request.can_read_body:
+        form = await request.post()
+        raw.update({k: v if isinstance(v, str) else _form_value(v) for k, v in form.items()})
+    header = request.headers.get("Authorization", "")
+    token = raw.pop("token", None)
+    if header.lower().startswith("bearer "):
+        token = header[7:].strip()
+    return raw, token
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    return str(getattr(value, "filename", ""))

@@ -1,0 +1,153 @@
+"""Block Kit for an incident: the live summary, topic, announcement, role duties and nudges."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.incidents.schemas import Role, Severity, Status
+from bot.incidents.snapshot import Snapshot
+from bot.slack.ids import ActionId, BlockId
+from bot.slack.text import clip, esc, user, when
+
+SEVERITY_ICON = {Severity.P1: "🔴", Severity.P2: "🟠", Severity.P3: "🟡"}
+STATUS_ICON = {
+    Status.TRIAGE: "🆕",
+    Status.INVESTIGATING: "🔎",
+    Status.CONTAINED: "🛡️",
+    Status.RESOLVED: "✅",
+    Status.POSTMORTEM: "📝",
+    Status.CLOSED: "🔒",
+    Status.DECLINED: "🚫",
+}
+ROLE_DUTIES = {
+    Role.COMMANDER: (
+        "You lead the response: decide severity and type, keep people on the playbook, "
+        "make the containment calls and decide when it is resolved. Delegate the hands-on work."
+    ),
+    Role.COMMS: (
+        "You own what users and stakeholders hear: draft, get approval and publish updates on "
+        "the cadence the summary shows. Be specific: which feature, which users, which window."
+    ),
+    Role.ENGINEERING: (
+        "You find and fix the cause: confirm the failure on the reported input, check what "
+        "changed (model, prompt, index, deploy, traffic), run containment, and validate the fix "
+        "with an eval run."
+    ),
+    Role.SAFETY: (
+        "You own harm: assess the harmful output and who saw it, make sure legal and leadership "
+        "hear within one hour, review affected outputs, and sign off before the feature returns."
+    ),
+}
+
+
+def headline(s: Snapshot) -> str:
+    """One line naming the incident, e.g. '🔴 #12 Refund answers wrong'."""
+    return f"{SEVERITY_ICON[s.severity]} #{s.number} {s.title}"
+
+
+def summary_blocks(s: Snapshot) -> list[Block]:
+    """The pinned live summary: facts, roles with buttons to take empty ones, sources."""
+    blocks: list[Block] = [
+        HeaderBlock(text=clip(headline(s), 150)),
+        SectionBlock(fields=_fact_fields(s)),
+        SectionBlock(text=MarkdownTextObject(text=_roles_text(s))),
+    ]
+    if s.empty_roles and s.status.is_open:
+        blocks.append(ActionsBlock(block_id=BlockId.SUMMARY_ROLES, elements=_role_buttons(s)))
+    if s.description:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(esc(s.description), 3000))))
+    blocks += [DividerBlock(), ContextBlock(elements=[MarkdownTextObject(text=_context(s))])]
+    return blocks
+
+
+def summary_text(s: Snapshot) -> str:
+    """Plain fallback text for notifications."""
+    return f"{headline(s)} — {s.status.value}, {s.type.label}"
+
+
+def _fact_fields(s: Snapshot) -> list[MarkdownTextObject]:
+    facts = [
+        f"*Status*\n{STATUS_ICON[s.status]} {s.status.value.capitalize()}",
+        f"*Severity*\n{SEVERITY_ICON[s.severity]} {s.severity.value}",
+        f"*Type*\n{s.type.label}",
+        f"*Feature*\n{esc(s.feature) if s.feature else '_not set_'}",
+        f"*Alerts*\n{s.alert_count}",
+        f"*Seen*\n{_seen(s)}",
+    ]
+    if s.progress is not None:
+        facts.append(f"*Playbook*\n{s.progress[0]}/{s.progress[1]} steps")
+    return [MarkdownTextObject(text=f) for f in facts]
+
+
+def _seen(s: Snapshot) -> str:
+    if s.first_seen is None or s.last_seen is None:
+        return "_no alerts_"
+    return f"first {when(s.first_seen)}\nlast {when(s.last_seen)}"
+
+
+def _roles_text(s: Snapshot) -> str:
+    roles = [r for r in Role if r in s.required_roles or r in s.roles]
+    return "*Roles*  " + "   ".join(f"{r.value}: {user(s.roles.get(r))}" for r in roles)
+
+
+def _role_buttons(s: Snapshot) -> list[ButtonElement]:
+    return [
+        ButtonElement(
+            text=f"I'll be {role.value}",
+            action_id=f"{ActionId.TAKE_ROLE}:{role.value}",
+            value=f"{s.id}:{role.value}",
+            style="primary" if role == Role.COMMANDER else None,
+        )
+        for role in s.empty_roles
+    ]
+
+
+def _context(s: Snapshot) -> str:
+    parts = [f"Declared by {_actor(s.declared_by)} {when(s.declared_at)}"]
+    parts += [f"<{esc(link.url)}|{esc(clip(link.title, 60))}>" for link in s.links]
+    return " · ".join(parts)
+
+
+def _actor(actor: str) -> str:
+    return user(actor) if actor.startswith(("U", "W")) else esc(actor)
+
+
+def topic(s: Snapshot) -> str:
+    """Channel topic: severity · type · commander (at most 250 characters)."""
+    commander = s.roles.get(Role.COMMANDER)
+    who = f"commander <@{commander}>" if commander else "no commander yet"
+    return clip(f"{s.severity.value} · {s.type.label} · {s.status.value} · {who}", 250)
+
+
+def announcement(s: Snapshot) -> str:
+    """The line posted in the announcement channel."""
+    channel = f"<#{s.channel_id}>" if s.channel_id else "(channel pending)"
+    feature = f" on {esc(s.feature)}" if s.feature else ""
+    return (
+        f"{SEVERITY_ICON[s.severity]} New {s.severity.value} incident #{s.number}: "
+        f"*{esc(s.title)}* — {s.type.label}{feature}. Join {channel}"
+    )
+
+
+def role_dm(s: Snapshot, role: Role) -> str:
+    """What the new holder of a role is told."""
+    channel = f"<#{s.channel_id}>" if s.channel_id else f"incident #{s.number}"
+    return f"You are now *{role.value}* for {channel} ({esc(s.title)}).\n{ROLE_DUTIES[role]}"
+
+
+def role_nudge(s: Snapshot) -> str:
+    """The channel reminder about required roles nobody has taken."""
+    names = ", ".join(f"*{r.value}*" for r in s.empty_roles)
+    return (
+        f"⏰ Still nobody in {names}. Use the buttons on the pinned summary or "
+        "`/incident role <role> @someone`."
+    )

@@ -1,0 +1,159 @@
+"""The only place that calls the Slack Web API. Retries 429/5xx/connection errors, paces posts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+
+def make_client(token: str, base_url: str, *, retries: int = 3) -> AsyncWebClient:
+    """A Web API client that honours Retry-After on 429 and retries server and network errors."""
+    client = AsyncWebClient(token=token, base_url=base_url, timeout=15)
+    client.retry_handlers.extend(
+        [
+            AsyncRateLimitErrorRetryHandler(max_retry_count=retries),
+            AsyncServerErrorRetryHandler(max_retry_count=retries),
+        ]
+    )
+    if not any(isinstance(h, AsyncConnectionErrorRetryHandler) for h in client.retry_handlers):
+        client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=retries))
+    return client
+
+
+class NameTaken(Exception):
+    """The channel name exists already."""
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: str
+    name: str
+
+
+class SlackGateway:
+    """Slack operations the bot needs, in domain words."""
+
+    def __init__(self, client: AsyncWebClient, *, min_post_interval_s: float = 1.0) -> None:
+        self.client = client
+        self._interval = min_post_interval_s
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._last_post: dict[str, float] = {}
+
+    async def create_channel(self, name: str) -> Channel:
+        """Create a public channel; NameTaken when the name is in use."""
+        try:
+            resp = await self.client.conversations_create(name=name)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "name_taken":
+                raise NameTaken(name) from exc
+            raise
+        return Channel(id=resp["channel"]["id"], name=resp["channel"]["name"])
+
+    async def set_topic(self, channel: str, topic: str) -> None:
+        """Set the channel topic."""
+        await self.client.conversations_setTopic(channel=channel, topic=topic)
+
+    async def invite(self, channel: str, users: list[str]) -> list[str]:
+        """Invite users one call at a time; returns those Slack refused (e.g. unknown users)."""
+        refused = []
+        for user_id in users:
+            try:
+                await self.client.conversations_invite(channel=channel, users=user_id)
+            except SlackApiError as exc:
+                if exc.response.get("error") not in ("already_in_channel", "cant_invite_self"):
+                    refused.append(user_id)
+        return refused
+
+    async def lookup_email(self, email: str) -> str | None:
+        """The user id for an email address, None when nobody has it."""
+        try:
+            resp = await self.client.users_lookupByEmail(email=email)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "users_not_found":
+                return None
+            raise
+        return str(resp["user"]["id"])
+
+    async def post(self, channel: str, text: str, blocks: list[Block] | None = None) -> str:
+        """Post a message (paced to about one a second per channel); returns its ts."""
+        async with self._locks[channel]:
+            await self._pace(channel)
+            resp = await self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, unfurl_links=False
+            )
+            self._last_post[channel] = time.monotonic()
+        return str(resp["ts"])
+
+    async def _pace(self, channel: str) -> None:
+        last = self._last_post.get(channel)
+        if last is not None:
+            wait = self._interval - (time.monotonic() - last)
+            if wait > 0:
+                await asyncio.sleep(wait)
+
+    async def update(self, channel: str, ts: str, text: str, blocks: list[Block]) -> None:
+        """Edit a message in place."""
+        await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+    async def pin(self, channel: str, ts: str) -> None:
+        """Pin a message (pinning twice is fine)."""
+        try:
+            await self.client.pins_add(channel=channel, timestamp=ts)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_pinned":
+                raise
+
+    async def dm(self, user_id: str, text: str) -> None:
+        """Send a direct message."""
+        resp = await self.client.conversations_open(users=user_id)
+        await self.post(resp["channel"]["id"], text)
+
+    async def ephemeral(self, channel: str, user_id: str, text: str) -> None:
+        """Show a message to one person in a channel."""
+        await self.client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+
+    async def try_ephemeral(self, channel: str, user_id: str, text: str) -> bool:
+        """Show a message to one person if Slack lets us there (not in every DM or channel)."""
+        try:
+            await self.ephemeral(channel, user_id, text)
+        except SlackApiError:
+            return False
+        return True
+
+    async def ephemeral_blocks(
+        self, channel: str, user_id: str, text: str, blocks: list[dict[str, Any]]
+    ) -> None:
+        """Show blocks to one person in a channel."""
+        await self.client.chat_postEphemeral(
+            channel=channel, user=user_id, text=text, blocks=blocks
+        )
+
+    async def open_view(self, trigger_id: str, view: View) -> str:
+        """Open a modal; returns its view id."""
+        resp = await self.client.views_open(trigger_id=trigger_id, view=view)
+        return str(resp["view"]["id"])
+
+    async def publish_home(self, user_id: str, view: View) -> None:
+        """Publish the App Home tab for a user."""
+        await self.client.views_publish(user_id=user_id, view=view)
+
+    async def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """Fetch one message by its ts."""
+        resp = await self.client.conversations_history(
+            channel=channel, latest=ts, inclusive=True, limit=1
+        )
+        messages = resp.get("messages") or []
+        return dict(messages[0]) if messages else None

@@ -1,0 +1,85 @@
+"""Modal submissions: validate, ack (closing the modal or showing errors), call one flow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.flows import incidents as incident_flows
+from bot.incidents.schemas import IncidentType, Severity, Status
+from bot.slack.blocks import replies
+from bot.slack.blocks.modals import ModalMeta
+from bot.slack.context import SlackContext
+from bot.slack.ids import ActionId, BlockId, CallbackId
+
+
+def register(app: AsyncApp, ctx: SlackContext) -> None:
+    """Register modal submission handlers."""
+
+    @app.view(CallbackId.DECLARE)
+    async def declare(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = _values(view)
+        title = values.get(ActionId.DECLARE_TITLE, "").strip()
+        if not title:
+            await ack(
+                response_action="errors",
+                errors={BlockId.DECLARE_TITLE: "Say in a few words what is wrong."},
+            )
+            return
+        await ack()
+        meta = ModalMeta.model_validate_json(view["private_metadata"])
+        user_id = body["user"]["id"]
+        declaration = incident_flows.Declaration(
+            title=title,
+            type=IncidentType(values[ActionId.DECLARE_TYPE]),
+            severity=Severity(values[ActionId.DECLARE_SEVERITY]),
+            feature=values.get(ActionId.DECLARE_FEATURE) or None,
+            description=values.get(ActionId.DECLARE_DESCRIPTION) or "",
+            user_id=user_id,
+        )
+        async with ctx.flow() as session:
+            incident = await incident_flows.declare(
+                session=session,
+                config=ctx.deps.config,
+                declaration=declaration,
+                now=ctx.deps.clock(),
+            )
+        await ctx.gateway.try_ephemeral(meta.channel_id, user_id, replies.declared(incident.number))
+
+    @app.view(CallbackId.UPDATE)
+    async def update(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = _values(view)
+        text = values.get(ActionId.UPDATE_TEXT, "").strip()
+        if not text:
+            await ack(response_action="errors", errors={BlockId.UPDATE_TEXT: "Write the update."})
+            return
+        await ack()
+        meta = ModalMeta.model_validate_json(view["private_metadata"])
+        assert meta.incident_id is not None
+        status = (
+            Status(values[ActionId.UPDATE_STATUS]) if values.get(ActionId.UPDATE_STATUS) else None
+        )
+        user_id = body["user"]["id"]
+        async with ctx.flow() as session:
+            await incident_flows.post_update(
+                session=session,
+                incident_id=meta.incident_id,
+                text=text,
+                status=status,
+                actor=user_id,
+                now=ctx.deps.clock(),
+                config=ctx.deps.config,
+            )
+        shown = status.value if status else "update"
+        await ctx.gateway.post(meta.channel_id, replies.update_posted(text, shown, user_id))
+
+
+def _values(view: dict[str, Any]) -> dict[str, str]:
+    """Flatten view state to {action_id: value} for text inputs and selects."""
+    flat: dict[str, str] = {}
+    for block in view.get("state", {}).get("values", {}).values():
+        for action_id, element in block.items():
+            selected = element.get("selected_option")
+            flat[action_id] = selected["value"] if selected else (element.get("value") or "")
+    return flat
