@@ -52,6 +52,25 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
+@cli.command()
+def demo() -> None:
+    """Run a whole incident against the local Slack stand-in and print the transcript."""
+    from bot.sandbox import demo as sandbox_demo
+
+    sandbox_demo.main()
+
+
+@cli.command()
+def manifest(
+    url: str = typer.Option("https://incidentbot.example.com", help="Where the bot is reachable."),
+    socket_mode: bool = typer.Option(False, help="Use Socket Mode instead of request URLs."),
+) -> None:
+    """Print the Slack app manifest (YAML) to create the app from."""
+    from bot.slack import manifest as slack_manifest
+
+    typer.echo(slack_manifest.render(url, socket_mode), nl=False)
+
+
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Apply Alembic migrations up to the newest revision."""

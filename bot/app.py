@@ -77,6 +77,7 @@ def build_app(deps: Deps, *, tick_s: float = 2.0) -> FastAPI:
             scheduler.shutdown(wait=False)
         if slack:
             await slack.close()
+        await deps.http.aclose()
         await deps.engine.dispose()
 
     app.router.lifespan_context = lifespan

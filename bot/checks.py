@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 
-from bot.config import load_config
+from jinja2.sandbox import SandboxedEnvironment
+
+from bot.comms.rules import check_templates
+from bot.config import Config, load_config
+from bot.containment.rules import validate_providers
+from bot.errors import ConfigError
+from bot.incidents.schemas import IncidentType
+from bot.playbook.loader import builtin_playbooks_dir, load_playbooks
+from bot.playbook.schemas import Playbook
 from bot.settings import Settings
+from bot.templating import make_environment
+
+
+def load_content(
+    config: Config, env: Mapping[str, str]
+) -> tuple[dict[IncidentType, Playbook], SandboxedEnvironment]:
+    """Load and validate playbooks, templates and providers; ConfigError on any problem."""
+    playbooks = load_playbooks(config.playbooks_dir or builtin_playbooks_dir())
+    folders = [config.templates_dir] if config.templates_dir else []
+    templates = make_environment(*folders)
+    check_templates(templates)
+    problems = validate_providers(config, env, templates)
+    if problems:
+        raise ConfigError("containment providers:\n" + "\n".join(f"  {p}" for p in problems))
+    return playbooks, templates
 
 
 def run(settings: Settings) -> Iterator[str]:
@@ -13,3 +37,8 @@ def run(settings: Settings) -> Iterator[str]:
     config = load_config(settings.config_path)
     where = settings.config_path or "defaults"
     yield f"config ok ({where}): {len(config.routing.rules)} routing rules"
+    playbooks, _ = load_content(config, dict(os.environ))
+    steps = sum(len(phase.steps) for p in playbooks.values() for phase in p.phases)
+    yield f"playbooks ok: {len(playbooks)} incident types, {steps} steps"
+    yield "templates ok: every communication template renders"
+    yield f"containment ok: {len(config.providers)} providers, {len(config.actions)} actions mapped"

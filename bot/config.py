@@ -100,7 +100,10 @@ class Config(_Strict):
         default_factory=dict, description="Containment action key → provider name"
     )
     status_targets: list[dict[str, Any]] = Field(default_factory=list)
-    templates_dir: Path | None = None
+    templates_dir: Path | None = Field(
+        default=None, description="Folder with comms/ and postmortem/ templates that override ours"
+    )
+    playbooks_dir: Path | None = Field(default=None, description="Folder replacing our playbooks")
     internal_terms: list[str] = Field(default_factory=list)
     comms_cadence_minutes: dict[Severity, int] = Field(default_factory=dict)
 

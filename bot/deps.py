@@ -6,18 +6,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import httpx
+from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Config
 from bot.db import utcnow
+from bot.incidents.schemas import IncidentType
 from bot.metrics import Metrics
+from bot.playbook.loader import builtin_playbooks_dir, load_playbooks
+from bot.playbook.schemas import Playbook
 from bot.settings import Settings
+from bot.templating import make_environment
 
 
 @dataclass(frozen=True)
 class WebhookSecrets:
     pagerduty: tuple[str, ...] = ()
     grafana: str | None = None
+
+
+def _builtin_playbooks() -> dict[IncidentType, Playbook]:
+    return load_playbooks(builtin_playbooks_dir())
 
 
 @dataclass
@@ -29,3 +39,7 @@ class Deps:
     webhook_secrets: WebhookSecrets = field(default_factory=WebhookSecrets)
     metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], datetime] = utcnow
+    playbooks: dict[IncidentType, Playbook] = field(default_factory=_builtin_playbooks)
+    templates: SandboxedEnvironment = field(default_factory=make_environment)
+    http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=15))
+    environ: dict[str, str] = field(default_factory=dict)  # secrets named by the config

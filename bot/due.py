@@ -39,8 +39,9 @@ async def schedule(
     due_at: datetime,
     incident_id: int | None = None,
     payload: dict[str, Any] | None = None,
+    rearm: bool = True,
 ) -> None:
-    """Schedule work once per (kind, subject); rescheduling pending or done work re-arms it."""
+    """Schedule work once per (kind, subject); done work is re-armed unless `rearm` is False."""
     pending = await session.scalar(
         select(DueWork.id).where(
             DueWork.kind == kind, DueWork.subject_key == subject_key, DueWork.done_at.is_(None)
@@ -58,6 +59,9 @@ async def schedule(
         "created_at": due_at,
     }
     stmt = insert_ignoring_conflicts(session, DueWork).values(**values)
+    if not rearm:
+        await session.execute(stmt.on_conflict_do_nothing())
+        return
     stmt = stmt.on_conflict_do_update(
         index_elements=["kind", "subject_key"],
         set_={

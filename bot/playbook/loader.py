@@ -37,6 +37,11 @@ _StrictLoader.add_constructor(
 )
 
 
+def builtin_playbooks_dir() -> Path:
+    """The repository's `playbooks/` folder."""
+    return Path(__file__).resolve().parents[2] / "playbooks"
+
+
 def load_playbooks(folder: Path) -> dict[IncidentType, Playbook]:
     """Load every `*.yaml` playbook in `folder`; raise ConfigError listing each problem found."""
     files = sorted(folder.glob("*.yaml"))

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from bot.db import insert_ignoring_conflicts, session_scope
 from bot.errors import BotError
 from bot.models import SlackEvent
+from bot.slack import features
 from bot.slack.context import SlackContext
 from bot.slack.listeners import actions, commands, events, views
 
@@ -36,7 +37,7 @@ def build_app(ctx: SlackContext, *, signing_secret: str) -> AsyncApp:
     )
     app.use(_dedupe_events(ctx))
     app.error(_error_handler)
-    for module in (commands, actions, views, events):
+    for module in (commands, actions, views, events, *features.MODULES):
         module.register(app, ctx)
     return app
 

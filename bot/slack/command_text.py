@@ -1,110 +1,72 @@
-"""Parse the text after `/incident` into a subcommand and its arguments (pure)."""
+"""Pure parsing of what follows `/incident`: the subcommand word and typed arguments."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 from bot.errors import BadInput
 from bot.incidents.schemas import IncidentType, Role, Severity
 
-USAGE: dict[str, str] = {
-    "declare": "`/incident declare [title]` — open a new incident (a form opens)",
-    "status": "`/incident status` — show this incident's summary (in an incident channel)",
-    "list": "`/incident list` — open incidents, with links",
-    "role": "`/incident role <commander|comms|engineering|safety> @user` — assign or hand over",
-    "severity": "`/incident severity <P1|P2|P3>` — change severity",
-    "type": "`/incident type <type>` — change the incident type",
-    "update": "`/incident update [text]` — post a status update (a form opens without text)",
-    "note": "`/incident note <text>` — add a note to the timeline",
-    "resolve": "`/incident resolve [reason]` — mark the incident resolved",
-    "reopen": "`/incident reopen` — reopen a resolved or declined incident",
-    "help": "`/incident help` — this list",
-}
-
 MENTION = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$")
 
 
-@dataclass(frozen=True)
-class Command:
-    name: str
-    rest: str = ""
-    role: Role | None = None
-    user_id: str | None = None
-    severity: Severity | None = None
-    type: IncidentType | None = None
-
-
-def usage(name: str) -> str:
-    """The usage line for a subcommand."""
-    return f"Usage: {USAGE[name]}"
-
-
-def help_text() -> str:
-    """Every subcommand with its usage."""
-    return "*`/incident` commands*\n" + "\n".join(f"• {line}" for line in USAGE.values())
-
-
-def parse(text: str) -> Command:
-    """Split `/incident` text into a Command, or raise BadInput carrying the usage line."""
+def split(text: str) -> tuple[str, str]:
+    """Return (subcommand, rest); an empty text means `help`."""
     name, _, rest = text.strip().partition(" ")
-    name, rest = name.lower(), rest.strip()
-    if not name:
-        return Command("help")
-    if name not in USAGE:
-        raise BadInput(f"I don't know `{name[:40]}`. Try `/incident help`.")
-    parser = _PARSERS.get(name, _free_text)
-    return parser(name, rest)
+    return (name.lower() or "help"), rest.strip()
 
 
-def _free_text(name: str, rest: str) -> Command:
-    if name in ("note",) and not rest:
-        raise BadInput(usage(name))
-    return Command(name, rest=rest)
+def help_text(usages: Iterable[str]) -> str:
+    """Every subcommand with its usage."""
+    return "*`/incident` commands*\n" + "\n".join(f"• {line}" for line in usages)
 
 
-def _no_args(name: str, rest: str) -> Command:
-    if rest:
-        raise BadInput(usage(name))
-    return Command(name)
+def mention(word: str, usage: str) -> str:
+    """The user id in a Slack mention (`<@U123>` or `<@U123|name>`), or BadInput with usage."""
+    match = MENTION.match(word)
+    if match is None:
+        raise BadInput(f"Mention the person with @. Usage: {usage}")
+    return match.group(1)
 
 
-def _role(name: str, rest: str) -> Command:
+def role_and_user(rest: str, usage: str) -> tuple[Role, str]:
+    """Parse `<role> @user`."""
     words = rest.split()
     if len(words) != 2:
-        raise BadInput(usage(name))
-    role_word, mention = words
+        raise BadInput(f"Usage: {usage}")
     try:
-        role = Role(role_word.lower())
+        role = Role(words[0].lower())
     except ValueError:
-        raise BadInput(f"`{role_word[:30]}` is not a role. {usage(name)}") from None
-    match = MENTION.match(mention)
-    if match is None:
-        raise BadInput(f"Mention the person with @. {usage(name)}")
-    return Command(name, role=role, user_id=match.group(1))
+        raise BadInput(f"`{words[0][:30]}` is not a role. Usage: {usage}") from None
+    return role, mention(words[1], usage)
 
 
-def _severity(name: str, rest: str) -> Command:
+def severity(rest: str, usage: str) -> Severity:
+    """Parse `P1`, `P2` or `P3` (any case)."""
     try:
-        return Command(name, severity=Severity(rest.upper()))
+        return Severity(rest.strip().upper())
     except ValueError:
-        raise BadInput(usage(name)) from None
+        raise BadInput(f"Usage: {usage}") from None
 
 
-def _type(name: str, rest: str) -> Command:
+def incident_type(rest: str, usage: str) -> IncidentType:
+    """Parse an incident type, forgiving dashes, spaces and case."""
     try:
-        return Command(name, type=IncidentType(rest.lower().replace("-", "_").replace(" ", "_")))
+        return IncidentType(rest.strip().lower().replace("-", "_").replace(" ", "_"))
     except ValueError:
         types = ", ".join(f"`{t.value}`" for t in IncidentType)
-        raise BadInput(f"{usage(name)}\nTypes: {types}") from None
+        raise BadInput(f"Usage: {usage}\nTypes: {types}") from None
 
 
-_PARSERS = {
-    "status": _no_args,
-    "list": _no_args,
-    "reopen": _no_args,
-    "help": _no_args,
-    "role": _role,
-    "severity": _severity,
-    "type": _type,
-}
+def no_args(rest: str, usage: str) -> None:
+    """Refuse unexpected arguments."""
+    if rest:
+        raise BadInput(f"Usage: {usage}")
+
+
+def required(rest: str, usage: str) -> str:
+    """Refuse a missing argument."""
+    if not rest:
+        raise BadInput(f"Usage: {usage}")
+    return rest

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.deps import Deps
 from bot.jobs import Worker
 from bot.slack import app as slack_app
+from bot.slack import features
 from bot.slack.context import SlackContext
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.work import SlackWork
@@ -43,7 +44,10 @@ def build(deps: Deps, *, min_post_interval_s: float = 1.0) -> SlackRuntime:
     gateway = SlackGateway(
         make_client(token, settings.slack_api_url), min_post_interval_s=min_post_interval_s
     )
-    worker = Worker(deps, SlackWork(deps, gateway).handlers())
+    worker = Worker(deps, {})
     ctx = SlackContext(deps=deps, gateway=gateway, worker=worker)
+    worker.handlers.update(SlackWork(deps, gateway).handlers())
+    for module in features.MODULES:
+        worker.handlers.update(module.work_handlers(ctx))
     app = slack_app.build_app(ctx, signing_secret=settings.slack_signing_secret.get_secret_value())
     return SlackRuntime(ctx=ctx, app=app)

@@ -23,9 +23,11 @@ from bot.incidents import snapshot
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import Role
 from bot.jobs import Handler, RetryLater
+from bot.slack import features
 from bot.slack.blocks import incident as incident_blocks
 from bot.slack.gateway import Channel, NameTaken, SlackGateway
 
+ANNOUNCE = "slack.announce"
 NUDGE_AGAIN = timedelta(minutes=15)
 MAX_NUDGES = 3
 
@@ -43,6 +45,7 @@ class SlackWork:
             incident_flows.ROLE_DM: _slack_errors(self.role_dm),
             incident_flows.ROLE_NUDGE: _slack_errors(self.role_nudge),
             incident_flows.POST_MESSAGE: _slack_errors(self.post_message),
+            ANNOUNCE: _slack_errors(self.announce),
         }
 
     async def _snapshot(self, incident_id: int) -> snapshot.Snapshot:
@@ -64,7 +67,30 @@ class SlackWork:
         await self._invite(snap)
         if snap.summary_ts is None:
             await self._post_summary(snap)
+        await self._queue_channel_followups(snap)
+
+    async def _queue_channel_followups(self, snap: snapshot.Snapshot) -> None:
+        """Queue, once per incident, the announcement and what each feature posts next."""
+        kinds = [
+            ANNOUNCE,
+            *(kind for module in features.MODULES for kind in module.ON_CHANNEL_OPEN),
+        ]
+        async with session_scope(self.deps.sessions) as session:
+            for kind in kinds:
+                await due.schedule(
+                    session=session,
+                    kind=kind,
+                    subject_key=str(snap.id),
+                    due_at=self.deps.clock(),
+                    incident_id=snap.id,
+                    rearm=False,
+                )
+
+    async def announce(self, item: due.Claimed) -> None:
+        """Announce a new incident in the configured channel."""
+        assert item.incident_id is not None
         if self.deps.config.channels.announce:
+            snap = await self._snapshot(item.incident_id)
             await self.gateway.post(
                 self.deps.config.channels.announce, incident_blocks.announcement(snap)
             )

@@ -1,0 +1,139 @@
+"""`incidentbot demo`: a whole incident against the local Slack stand-in, printed as a transcript.
+
+Nothing leaves this machine: Slack is the local stand-in, the database a temporary SQLite file,
+and every request (alerts, slash commands, button clicks) goes over real HTTP with real
+signatures. Each scene acts as a person or a monitor would; the transcript shows what Slack shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot import migrate
+from bot.config import Config
+from bot.db import make_engine, make_sessionmaker
+from bot.deps import Deps
+from bot.sandbox import demo_scenes
+from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.stage import SIGNING_SECRET, WEBHOOK_TOKEN, Stage, serve
+from bot.sandbox.transcript import Names, render_blocks
+from bot.settings import Settings
+
+Print = Callable[[str], None]
+
+
+@dataclass
+class Transcript:
+    """Prints Slack activity once: new messages, and edits of pinned summaries."""
+
+    stage: Stage
+    out: Print
+    seen: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def names(self) -> Names:
+        """Current user and channel names."""
+        ws = self.stage.slack.workspace
+        return Names(
+            {u.id: u.name for u in ws.users.values()}, {c.id: c.name for c in ws.channels.values()}
+        )
+
+    def scene(self, title: str) -> None:
+        """Start a scene."""
+        self.out(f"\n### {title}")
+
+    def say(self, line: str) -> None:
+        """Narrate what a person or monitor does."""
+        self.out(f"  > {line}")
+
+    def flush(self) -> None:
+        """Print messages posted or edited since the last flush."""
+        names = self.names()
+        for channel in self.stage.slack.workspace.channels.values():
+            for message in self.stage.slack.messages(channel.id):
+                key, version = (channel.id, message.ts), len(message.edits)
+                if self.seen.get(key) == version:
+                    continue
+                edited = key in self.seen
+                self.seen[key] = version
+                where = (
+                    f"@{names.users.get(channel.members[0], '?')}"
+                    if channel.is_im
+                    else f"#{channel.name}"
+                )
+                self._print_message(where, message.text, message.blocks, names, edited)
+        for ephemeral in self.stage.slack.ephemerals():
+            key = ("ephemeral", f"{ephemeral.message_ts}")
+            if key not in self.seen:
+                self.seen[key] = 0
+                who = names.users.get(ephemeral.user, ephemeral.user)
+                self.out(f"  (only @{who} sees) {names.text(ephemeral.text)}")
+        for response in self.stage.slack.responses():
+            key = ("response", response.response_id + str(response.at))
+            if key not in self.seen:
+                self.seen[key] = 0
+                self.out(f"  (reply) {names.text(str(response.body.get('text', '')))}")
+
+    def _print_message(
+        self, where: str, text: str, blocks: list[dict[str, object]], names: Names, edited: bool
+    ) -> None:
+        label = "updated" if edited else "posted"
+        lines = render_blocks(blocks, names) if blocks else [names.text(text)]
+        self.out(f"  [{where}] bot {label}:")
+        for line in lines:
+            for part in line.splitlines():
+                self.out(f"      {part}")
+
+
+Scene = Callable[[Stage, Transcript], Awaitable[None]]
+
+
+def demo_config() -> Config:
+    """Responders and the announcement channel used by the demo."""
+    return Config.model_validate(
+        {
+            "default_responders": ["U_BOB", "carol@example.com"],
+            "channels": {"announce": "C_GENERAL"},
+        }
+    )
+
+
+async def run(out: Print = print, scenes: list[Scene] | None = None) -> Stage | None:
+    """Run every scene against a fresh temporary database and the local Slack stand-in."""
+    with tempfile.TemporaryDirectory(prefix="incidentbot-demo-") as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
+        await migrate.upgrade_async(url)
+        async with FakeSlack() as slack:
+            slack.workspace.channels["C_GENERAL"].members.append(slack.bot_user_id)
+            settings = Settings(
+                DATABASE_URL=url,
+                SLACK_BOT_TOKEN=slack.token,
+                SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                SLACK_API_URL=slack.api_url,
+                INCIDENTBOT_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
+            )
+            engine = make_engine(url)
+            deps = Deps(
+                settings=settings,
+                config=demo_config(),
+                engine=engine,
+                sessions=make_sessionmaker(engine),
+            )
+            try:
+                async with serve(deps, slack) as stage:
+                    transcript = Transcript(stage, out)
+                    for scene in scenes if scenes is not None else demo_scenes.SCENES:
+                        await scene(stage, transcript)
+                        await stage.settle()
+                        transcript.flush()
+                    return stage
+            finally:
+                await engine.dispose()
+
+
+def main() -> None:
+    """Entry point for `incidentbot demo`."""
+    asyncio.run(run())

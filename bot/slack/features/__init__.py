@@ -1,0 +1,18 @@
+"""Slack features beyond the incident core, each in its own module with the same shape.
+
+A feature module exposes:
+- `SUBCOMMANDS: list[Subcommand]` — its `/incident` subcommands,
+- `register(app, ctx)` — its button, modal and event listeners,
+- `work_handlers(ctx) -> dict[str, Handler]` — the due-work kinds it runs,
+- `ON_CHANNEL_OPEN: tuple[str, ...]` — due-work kinds to queue once an incident channel exists.
+Keeping each capability in one module keeps its listeners, work and texts together; the four
+listener files of the core stay small.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from bot.slack.features import comms, followup, playbook
+
+MODULES: tuple[ModuleType, ...] = (playbook, comms, followup)
