@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import Column, DateTime, MetaData, Table, TextualSelect, bindparam, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
@@ -71,7 +72,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 20)
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        kwargs.setdefault("pool_recycle", 1800)  # no pre-ping: it costs a round trip per request
+        return create_async_engine(url, **kwargs)
     engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
     _serialize_sqlite_writes(engine)
     return engine
@@ -95,11 +97,58 @@ def _serialize_sqlite_writes(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def core_table(model: type[Base]) -> Table:
+    """The Core table of a mapped class, for statements that skip the ORM's overhead."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 def insert_ignoring_conflicts(session: AsyncSession, table: type[Base]) -> Any:
-    """An INSERT for this session's dialect that can add ON CONFLICT DO NOTHING / RETURNING."""
+    """A Core INSERT for this session's dialect that can add ON CONFLICT and RETURNING.
+
+    Core, not ORM-enabled: hot paths (alert intake) skip the ORM's bulk-insert machinery.
+    """
+    target = core_table(table)
     if session.get_bind().dialect.name == "postgresql":
-        return pg_insert(table)
-    return sqlite_insert(table)
+        return pg_insert(target)
+    return sqlite_insert(target)
+
+
+@functools.cache
+def _insert_or_skip_sql(table: Table) -> TextualSelect:
+    # SQLAlchemy does not cache compiled dialect ON CONFLICT inserts, and this one runs for
+    # every alert; the same SQL text works on PostgreSQL and SQLite (3.35+) and is cached.
+    columns = [c for c in table.columns if c is not table.autoincrement_column]
+    names = ", ".join(f'"{c.name}"' for c in columns)  # quoted: "values" is a keyword
+    params = ", ".join(f":{c.name}" for c in columns)
+    pk = next(iter(table.primary_key.columns))
+    sql = (
+        f'INSERT INTO "{table.name}" ({names}) VALUES ({params}) '
+        f'ON CONFLICT DO NOTHING RETURNING "{pk.name}"'
+    )
+    binds = [bindparam(c.name, type_=c.type) for c in columns]
+    return text(sql).bindparams(*binds).columns(pk)
+
+
+async def insert_or_skip(session: AsyncSession, model: type[Base], values: dict[str, Any]) -> Any:
+    """INSERT a row unless it breaks a unique constraint; returns its primary key, or None."""
+    table = core_table(model)
+    params = {
+        c.name: _value(c, values) for c in table.columns if c is not table.autoincrement_column
+    }
+    result = await session.execute(_insert_or_skip_sql(table), params)
+    return result.scalar_one_or_none()
+
+
+def _value(column: Column[Any], values: dict[str, Any]) -> Any:
+    if column.name in values:
+        return values[column.name]
+    default = column.default
+    if default is None:
+        return None
+    arg = getattr(default, "arg", None)
+    return arg(None) if callable(arg) else arg
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

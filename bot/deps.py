@@ -43,3 +43,5 @@ class Deps:
     templates: SandboxedEnvironment = field(default_factory=make_environment)
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=15))
     environ: dict[str, str] = field(default_factory=dict)  # secrets named by the config
+    # Called after a request commits work for the worker (set when the worker exists).
+    wake_worker: Callable[[], None] = lambda: None

@@ -34,28 +34,68 @@ class RetryLater(Exception):
 
 
 class Worker:
-    """Runs due work for one process; safe to run in several replicas at once."""
+    """Runs due work for one process; safe to run in several replicas at once.
 
-    def __init__(self, deps: Deps, handlers: Mapping[str, Handler], worker_id: str | None = None):
+    Each claimed item runs as its own task, so a slow item (a channel's paced posts) never
+    holds back another incident's work; at most `capacity` items run at once.
+    """
+
+    def __init__(
+        self,
+        deps: Deps,
+        handlers: Mapping[str, Handler],
+        worker_id: str | None = None,
+        capacity: int = 32,
+    ) -> None:
         self.deps = deps
         self.handlers = dict(handlers)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._running = asyncio.Lock()
+        self.capacity = capacity
+        self._claiming = asyncio.Lock()
         self._again = False
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._wakers: set[asyncio.Task[None]] = set()
 
-    async def run_due(self) -> int:
-        """Claim and run everything due now; returns how many items ran."""
-        total = 0
+    async def run_due(self) -> None:
+        """Claim and run everything due now, waiting until it has finished."""
         while True:
+            await self.tick()
+            if not self._in_flight:
+                return
+            await asyncio.gather(*list(self._in_flight), return_exceptions=True)
+
+    async def tick(self) -> None:
+        """Claim due work up to capacity and start it (again right after, if woken meanwhile)."""
+        if self._claiming.locked():
+            self._again = True
+            return
+        async with self._claiming:
+            self._again = True
+            while self._again:
+                self._again = False
+                await self._claim_and_start()
+
+    async def _claim_and_start(self) -> None:
+        while (free := self.capacity - len(self._in_flight)) > 0:
             async with session_scope(self.deps.sessions) as session:
                 batch = await due.claim(
-                    session=session, worker=self.worker_id, now=self.deps.clock()
+                    session=session,
+                    worker=self.worker_id,
+                    now=self.deps.clock(),
+                    limit=min(free, 20),
                 )
-            if not batch:
-                return total
-            await asyncio.gather(*(self._run_one(item) for item in batch))
-            total += len(batch)
+            for item in batch:
+                task = asyncio.get_running_loop().create_task(self._run_one(item))
+                self._in_flight.add(task)
+                task.add_done_callback(self._finished)
+            if len(batch) < min(free, 20):
+                return
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        saturated = len(self._in_flight) >= self.capacity
+        self._in_flight.discard(task)
+        if saturated:
+            self.wake()  # more may be due that did not fit
 
     async def _run_one(self, item: due.Claimed) -> None:
         handler = self.handlers.get(item.kind)
@@ -104,27 +144,28 @@ class Worker:
                 retry_after=retry_after,
             )
 
-    async def tick(self) -> None:
-        """Run due work unless a run is already going (then run again right after it)."""
-        if self._running.locked():
-            self._again = True
-            return
-        async with self._running:
-            self._again = True
-            while self._again:
-                self._again = False
-                await self.run_due()
-
     def wake(self) -> None:
-        """Run due work now, in the background (after a flow queued something)."""
+        """Claim due work now, in the background (after a flow queued something)."""
         task = asyncio.get_running_loop().create_task(self.tick())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._wakers.add(task)
+        task.add_done_callback(self._wakers.discard)
 
-    async def drain(self) -> None:
-        """Wait for background runs started by wake()."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+    async def drain(self, timeout_s: float | None = None) -> None:
+        """Wait for running work; cancel what is left after the timeout.
+
+        Cancelled work keeps its claim until the claim expires, then any replica runs it again.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout_s is None else loop.time() + timeout_s
+        while self._in_flight or self._wakers:
+            left = None if deadline is None else max(deadline - loop.time(), 0)
+            tasks = [*self._in_flight, *self._wakers]
+            _done, pending = await asyncio.wait(tasks, timeout=left)
+            if pending and left == 0:
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                return
 
 
 def start_scheduler(worker: Worker, every_s: float = 2.0) -> AsyncIOScheduler:

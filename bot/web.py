@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 
-from bot import api
+from bot import api, api_followup
 from bot.alerts import auth
 from bot.alerts import sources as alert_sources
 from bot.alerts.schemas import Source
@@ -103,6 +103,7 @@ def _ingest_router(deps: Deps) -> APIRouter:
         change = _validate(ChangeIn, _decode(await _read_body(request)))
         async with session_scope(deps.sessions) as session:
             row = await flows.record_change(session=session, change=change, now=deps.clock())
+        deps.wake_worker()
         return JSONResponse({"id": row.id, "at": row.at.isoformat()}, status_code=201)
 
     @router.post(
@@ -119,6 +120,7 @@ def _ingest_router(deps: Deps) -> APIRouter:
                 row = await flows.record_eval(session=session, run=run, now=deps.clock())
         except NotFound as exc:
             raise HTTPProblem(422, str(exc), field="incident") from exc
+        deps.wake_worker()
         return JSONResponse({"id": row.id, "at": row.at.isoformat()}, status_code=201)
 
     return router
@@ -140,6 +142,8 @@ async def _ingest(deps: Deps, src: Source, raw: bytes) -> flows.IngestResult:
             alerts=alerts,
             now=deps.clock(),
         )
+    if result.stored:
+        deps.wake_worker()
     deps.metrics.alerts.labels(src.value, "stored").inc(result.stored)
     deps.metrics.alerts.labels(src.value, "duplicate").inc(result.duplicates)
     deps.metrics.incidents_opened.labels(src.value).inc(len(result.opened))
@@ -227,6 +231,7 @@ def _health_router(deps: Deps) -> APIRouter:
 
     @router.get("/metrics", summary="Prometheus metrics")
     async def metrics() -> Response:
+        await api_followup.refresh_duration_metrics(deps)
         return Response(deps.metrics.render(), media_type="text/plain; version=0.0.4")
 
     return router

@@ -4,32 +4,35 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts import rules
 from bot.alerts.schemas import NormalizedAlert, Source
-from bot.db import insert_ignoring_conflicts
+from bot.db import core_table, insert_or_skip
 from bot.models import Alert, AlertDelivery
 
 
 async def add_delivery(
     *, session: AsyncSession, source: Source, body: str, alert_count: int, at: datetime
-) -> AlertDelivery:
-    """Keep the raw body exactly as it arrived."""
-    delivery = AlertDelivery(
+) -> int:
+    """Keep the raw body exactly as it arrived; returns the delivery id."""
+    stmt = insert(core_table(AlertDelivery)).values(
         source=source.value, body=body, alert_count=alert_count, received_at=at
     )
-    session.add(delivery)
-    await session.flush()
-    return delivery
+    return int((await session.execute(stmt.returning(AlertDelivery.id))).scalar_one())
 
 
 async def add_alert(
-    *, session: AsyncSession, delivery_id: int, alert: NormalizedAlert, at: datetime
+    *,
+    session: AsyncSession,
+    delivery_id: int,
+    alert: NormalizedAlert,
+    at: datetime,
+    incident_id: int | None = None,
 ) -> int | None:
     """Store one alert; None when this exact alert was stored before (a redelivery)."""
-    stmt = insert_ignoring_conflicts(session, Alert).values(
+    values = dict(
         delivery_id=delivery_id,
         content_key=rules.content_key(alert),
         source=alert.source.value,
@@ -46,24 +49,15 @@ async def add_alert(
         starts_at=alert.starts_at,
         ends_at=alert.ends_at,
         received_at=at,
+        incident_id=incident_id,
     )
-    result = await session.execute(stmt.on_conflict_do_nothing().returning(Alert.id))
-    return result.scalar_one_or_none()
+    alert_id: int | None = await insert_or_skip(session, Alert, values)
+    return alert_id
 
 
 async def attach(*, session: AsyncSession, alert_id: int, incident_id: int) -> None:
     """Link a stored alert to its incident."""
-    alert = await session.get(Alert, alert_id)
-    if alert is not None:
-        alert.incident_id = incident_id
-
-
-async def seen_before(*, session: AsyncSession, incident_id: int, dedupe_key: str) -> bool:
-    """Whether the incident already has an alert with this dedupe key."""
-    stmt = select(func.count(Alert.id)).where(
-        Alert.incident_id == incident_id, Alert.dedupe_key == dedupe_key
-    )
-    return bool(await session.scalar(stmt))
+    await session.execute(update(Alert).where(Alert.id == alert_id).values(incident_id=incident_id))
 
 
 async def for_incident(*, session: AsyncSession, incident_id: int, limit: int = 50) -> list[Alert]:

@@ -15,12 +15,14 @@ from bot.changes.schemas import ChangeIn
 from bot.config import Config
 from bot.evals import store as eval_store
 from bot.evals.schemas import EvalIn
-from bot.flows import incidents
+from bot.flows import changes as change_flows
+from bot.flows import fix_validation, incidents
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import EventKind
 from bot.models import Change, EvalRun, Incident
 
 ALERT_EVENT_EVERY = timedelta(minutes=1)
+SUMMARY_DEBOUNCE = timedelta(seconds=3)
 
 
 @dataclass
@@ -42,52 +44,79 @@ async def ingest_alerts(
     now: datetime,
 ) -> IngestResult:
     """Store a delivery and its alerts, then open or update the incident each belongs to."""
-    delivery = await alert_store.add_delivery(
+    delivery_id = await alert_store.add_delivery(
         session=session, source=source, body=body, alert_count=len(alerts), at=now
     )
-    result = IngestResult(delivery_id=delivery.id)
+    result = IngestResult(delivery_id=delivery_id)
     for alert in alerts:
-        alert_id = await alert_store.add_alert(
-            session=session, delivery_id=delivery.id, alert=alert, at=now
-        )
-        if alert_id is None:
-            result.duplicates += 1
-            continue
-        result.stored += 1
-        await _group(
-            session=session, config=config, alert=alert, alert_id=alert_id, now=now, result=result
+        await _store_and_group(
+            session=session,
+            config=config,
+            delivery_id=delivery_id,
+            alert=alert,
+            now=now,
+            result=result,
         )
     return result
 
 
-async def _group(
+async def _store_and_group(
     *,
     session: AsyncSession,
     config: Config,
+    delivery_id: int,
     alert: NormalizedAlert,
-    alert_id: int,
     now: datetime,
     result: IngestResult,
 ) -> None:
+    # The common case, an alert for an open incident, takes one lookup and one insert.
     route = alert_rules.route(alert, config.routing)
     incident = await incident_store.find_open_by_group_key(
         session=session, group_key=route.group_key
     )
-    if incident is None and alert.status == AlertStatus.FIRING:
+    alert_id = await alert_store.add_alert(
+        session=session,
+        delivery_id=delivery_id,
+        alert=alert,
+        at=now,
+        incident_id=incident.id if incident else None,
+    )
+    if alert_id is None:
+        result.duplicates += 1
+        return
+    result.stored += 1
+    if incident is None:
+        incident = await _incident_for_unattached(
+            session=session, config=config, alert=alert, route=route, now=now, result=result
+        )
+        if incident is None:
+            return  # resolved, and no incident was ever opened for it: kept, unattached
+        await alert_store.attach(session=session, alert_id=alert_id, incident_id=incident.id)
+    await _record_on_incident(
+        session=session, incident=incident, alert=alert, alert_id=alert_id, now=now
+    )
+    if incident.number not in result.opened and incident.number not in result.attached:
+        result.attached.append(incident.number)
+
+
+async def _incident_for_unattached(
+    *,
+    session: AsyncSession,
+    config: Config,
+    alert: NormalizedAlert,
+    route: alert_rules.Route,
+    now: datetime,
+    result: IngestResult,
+) -> Incident | None:
+    if alert.status == AlertStatus.FIRING:
         incident = await _open_from_alert(
             session=session, config=config, alert=alert, route=route, now=now
         )
         if incident.number not in result.opened:
             result.opened.append(incident.number)
-    if incident is None:  # a resolved notification: recorded on the incident it belonged to
-        incident = await incident_store.find_latest_by_group_key(
-            session=session, group_key=route.group_key
-        )
-    if incident is None:
-        return  # resolved, and no incident was ever opened for it: kept, unattached
-    await _attach(session=session, incident=incident, alert=alert, alert_id=alert_id, now=now)
-    if incident.number not in result.opened and incident.number not in result.attached:
-        result.attached.append(incident.number)
+        return incident
+    # A resolved notification is recorded on the incident it belonged to.
+    return await incident_store.find_latest_by_group_key(session=session, group_key=route.group_key)
 
 
 async def _open_from_alert(
@@ -124,7 +153,7 @@ async def _open_from_alert(
     return existing
 
 
-async def _attach(
+async def _record_on_incident(
     *,
     session: AsyncSession,
     incident: Incident,
@@ -132,10 +161,6 @@ async def _attach(
     alert_id: int,
     now: datetime,
 ) -> None:
-    new_key = not await alert_store.seen_before(
-        session=session, incident_id=incident.id, dedupe_key=alert.dedupe_key
-    )
-    await alert_store.attach(session=session, alert_id=alert_id, incident_id=incident.id)
     if alert.status == AlertStatus.RESOLVED:
         await incident_store.add_event(
             session=session,
@@ -146,7 +171,7 @@ async def _attach(
             text=f"Monitor reports resolved: {alert.title}",
             data={"alert_id": alert_id},
         )
-    elif new_key or await _alert_event_due(session=session, incident=incident, now=now):
+    elif await _alert_event_due(session=session, incident=incident, now=now):
         await incident_store.add_event(
             session=session,
             incident_id=incident.id,
@@ -157,7 +182,10 @@ async def _attach(
             data={"alert_id": alert_id, "dedupe_key": alert.dedupe_key},
         )
     if incident.channel_id:
-        await incidents.refresh_later(session=session, incident=incident, now=now)
+        # Coalesce: a burst of alerts edits the summary once every few seconds, not per alert.
+        await incidents.refresh_later(
+            session=session, incident=incident, now=now + SUMMARY_DEBOUNCE
+        )
 
 
 async def _alert_event_due(*, session: AsyncSession, incident: Incident, now: datetime) -> bool:
@@ -170,14 +198,18 @@ async def _alert_event_due(*, session: AsyncSession, incident: Incident, now: da
 
 
 async def record_change(*, session: AsyncSession, change: ChangeIn, now: datetime) -> Change:
-    """Add a change to the ledger."""
-    return await change_store.add(session=session, change=change, now=now)
+    """Add a change to the ledger; open incidents it concerns get it posted in their channel."""
+    row = await change_store.add(session=session, change=change, now=now)
+    await change_flows.on_arrival(session=session, change=row, now=now)
+    return row
 
 
 async def record_eval(*, session: AsyncSession, run: EvalIn, now: datetime) -> EvalRun:
-    """Store an eval run, linked to its incident when it names one."""
+    """Store an eval run, linked to its incident when it names one, and show it in the channel."""
     incident_id = None
     if run.incident is not None:
         incident = await incident_store.get_by_number(session=session, number=run.incident)
         incident_id = incident.id
-    return await eval_store.add(session=session, run=run, incident_id=incident_id, now=now)
+    row = await eval_store.add(session=session, run=run, incident_id=incident_id, now=now)
+    await fix_validation.eval_recorded(session=session, run=row, now=now)
+    return row

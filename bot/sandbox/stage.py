@@ -142,7 +142,8 @@ class Stage:
         idle = 0
         while idle < rounds and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.02)
-            await self.runtime.ctx.worker.tick()
+            await _listeners_done()
+            await self.runtime.ctx.worker.run_due()
             idle = idle + 1 if not await self._due_now() else 0
 
     async def _due_now(self) -> bool:
@@ -166,6 +167,16 @@ class Stage:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError("condition not met in time")
             await self.settle(rounds=1)
+
+
+async def _listeners_done() -> None:
+    """Wait for bolt's listener tasks: after an ack, a listener goes on in the background."""
+    running = [
+        task
+        for task in asyncio.all_tasks()
+        if "run_ack_function_asynchronously" in getattr(task.get_coro(), "__qualname__", "")
+    ]
+    await asyncio.gather(*running, return_exceptions=True)
 
 
 @contextlib.asynccontextmanager

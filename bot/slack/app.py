@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.db import insert_ignoring_conflicts, session_scope
+from bot.db import insert_or_skip, session_scope
 from bot.errors import BotError
 from bot.models import SlackEvent
 from bot.slack import features
@@ -88,11 +88,8 @@ def _dedupe_events(ctx: SlackContext) -> Callable[..., Awaitable[BoltResponse | 
 
 async def _first_time(ctx: SlackContext, event_id: str) -> bool:
     async with session_scope(ctx.deps.sessions) as session:
-        stmt = insert_ignoring_conflicts(session, SlackEvent).values(
-            event_id=event_id, received_at=ctx.deps.clock()
-        )
-        result = await session.execute(stmt.on_conflict_do_nothing().returning(SlackEvent.event_id))
-        return result.scalar_one_or_none() is not None
+        values = {"event_id": event_id, "received_at": ctx.deps.clock()}
+        return await insert_or_skip(session, SlackEvent, values) is not None
 
 
 async def _error_handler(

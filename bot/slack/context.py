@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,10 +20,13 @@ class SlackContext:
     deps: Deps
     gateway: SlackGateway
     worker: Worker
+    # Work after an ack waits its turn here, so a burst of clicks cannot crowd the event loop
+    # and delay the acks of the requests that arrive next (Slack allows 3 s).
+    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
 
     @asynccontextmanager
     async def flow(self) -> AsyncIterator[AsyncSession]:
         """A session for one flow; queued Slack work starts as soon as it commits."""
-        async with session_scope(self.deps.sessions) as session:
+        async with self.slots, session_scope(self.deps.sessions) as session:
             yield session
         self.worker.wake()

@@ -33,7 +33,7 @@ class SlackRuntime:
         """Disconnect Socket Mode and let queued Slack work finish."""
         if self.socket_mode is not None:
             await self.socket_mode.close_async()  # type: ignore[no-untyped-call]
-        await self.ctx.worker.drain()
+        await self.ctx.worker.drain(timeout_s=5)
 
 
 def build(deps: Deps, *, min_post_interval_s: float = 1.0) -> SlackRuntime:
@@ -45,6 +45,7 @@ def build(deps: Deps, *, min_post_interval_s: float = 1.0) -> SlackRuntime:
         make_client(token, settings.slack_api_url), min_post_interval_s=min_post_interval_s
     )
     worker = Worker(deps, {})
+    deps.wake_worker = worker.wake
     ctx = SlackContext(deps=deps, gateway=gateway, worker=worker)
     worker.handlers.update(SlackWork(deps, gateway).handlers())
     for module in features.MODULES:
