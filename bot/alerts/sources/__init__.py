@@ -1,6 +1,6 @@
 """Parse monitor webhook payloads into NormalizedAlerts, one parser module per source.
 
-Supported shapes (details in each module's docstring and in README.md ("Pointing monitors at the bot")):
+Supported shapes (details in each module's docstring and in README.md):
 
 * `alertmanager` — Prometheus Alertmanager webhook v4; every alert in the group is kept.
 * `grafana` — Grafana unified alerting webhook; per-alert `values` (or `valueString`) kept.

@@ -1,4 +1,4 @@
-"""Datadog webhooks integration, with the custom payload documented in README.md ("Pointing monitors at the bot").
+"""Datadog webhooks integration, with the custom payload documented in README.md.
 
 Expected keys (each filled by a Datadog template variable):
 `id` ($ID), `alert_id` ($ALERT_ID), `alert_cycle_key` ($ALERT_CYCLE_KEY),
