@@ -1,0 +1,151 @@
+"""The command line: serve (and its refusal without secrets), check, manifest, db upgrade, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import yaml
+from sqlalchemy import func, select
+
+from bot import migrate
+from bot.db import make_engine
+from bot.models import Incident
+from bot.sandbox import demo
+from bot.sandbox.fake_slack import FakeSlack
+
+CLEAN_ENV = {
+    k: v
+    for k, v in os.environ.items()
+    if not k.startswith(("SLACK_", "INCIDENTBOT_", "DATABASE_URL"))
+}
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env={**CLEAN_ENV, **(env or {})},
+        timeout=120,
+        check=False,
+    )
+
+
+def test_serve_without_secrets_is_one_line_naming_the_variable() -> None:
+    result = cli("serve")
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip() == "error: SLACK_BOT_TOKEN is not set; `incidentbot serve` needs it"
+    )
+
+
+def test_serve_refuses_an_old_database_when_not_migrating(tmp_path: os.PathLike[str]) -> None:
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/old.db",
+        "SLACK_BOT_TOKEN": "x",
+        "SLACK_SIGNING_SECRET": "y",
+        "INCIDENTBOT_WEBHOOK_TOKEN": "z",
+    }
+    result = cli("serve", "--no-migrate", env=env)
+    assert result.returncode == 2
+    assert "run `incidentbot db upgrade`" in result.stderr
+
+
+def test_db_upgrade_check_and_manifest(tmp_path: os.PathLike[str]) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
+    upgraded = cli("db", "upgrade", env={"DATABASE_URL": url})
+    assert upgraded.returncode == 0 and "database at revision" in upgraded.stdout
+    checked = cli("check")
+    assert checked.returncode == 0 and "playbooks ok: 8 incident types" in checked.stdout
+    bad = tmp_path / "bad.yaml"  # type: ignore[operator]
+    bad.write_text("routing:\n  default_severity: P7\n")
+    refused = cli("check", env={"INCIDENTBOT_CONFIG": str(bad)})
+    assert refused.returncode == 2 and "routing.default_severity" in refused.stderr
+    manifest = yaml.safe_load(cli("manifest", "--url", "https://bot.example.com").stdout)
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == "/incident"
+    assert command["url"] == "https://bot.example.com/slack/events"
+    assert "channels:manage" in manifest["oauth_config"]["scopes"]["bot"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+
+
+@asynccontextmanager
+async def serving(env: dict[str, str], workers: int = 1) -> AsyncIterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        env={**CLEAN_ENV, **env},
+        start_new_session=True,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(300):
+                try:
+                    if (await client.get(f"{url}/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 60)
+
+
+async def test_two_server_processes_open_one_incident_per_problem(db_url: str) -> None:
+    async with FakeSlack() as slack:
+        env = {
+            "DATABASE_URL": db_url,
+            "SLACK_BOT_TOKEN": slack.token,
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": slack.api_url,
+            "INCIDENTBOT_WEBHOOK_TOKEN": "t",
+        }
+        async with serving(env, workers=2) as url, httpx.AsyncClient(base_url=url) as client:
+            assert (await client.get("/healthz")).json() == {"status": "ok"}
+            sends = [
+                client.post(
+                    "/alerts/generic",
+                    headers={"Authorization": "Bearer t"},
+                    json={"title": "Refunds wrong", "dedupe_key": "refunds", "id": f"a{i}"},
+                )
+                for i in range(60)
+            ]
+            assert {r.status_code for r in await asyncio.gather(*sends)} == {202}
+    engine = make_engine(db_url)
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count(Incident.id)))).scalar_one() == 1
+    await engine.dispose()
+    assert await migrate.current_revision(db_url) == migrate.head_revision()
+
+
+async def test_demo_runs_an_incident_end_to_end() -> None:
+    lines: list[str] = []
+    await demo.run(out=lines.append)
+    transcript = "\n".join(lines)
+    assert "POST /alerts/alertmanager" in transcript
+    assert "#inc-" in transcript and "I'll be commander" in transcript
+    assert "commander: @alice" in transcript
+    assert "Status update" in transcript
+    assert "resolved" in transcript
