@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from bot.config import Config
+from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.stage import Stage
+from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.ids import ActionId
 
 
@@ -163,3 +166,29 @@ def _mrkdwn_texts(node: Any) -> list[str]:
     if isinstance(node, list):
         return [t for v in node for t in _mrkdwn_texts(v)]
     return []
+
+
+async def test_empty_required_roles_are_nudged_after_a_few_minutes(stage: Stage) -> None:
+    await stage.alert("generic", alert())
+    await stage.settle()
+    channel = only_incident_channel(stage)
+    assert not any("Still nobody" in m.text for m in stage.slack.messages(channel))
+    later = stage.deps.clock() + timedelta(minutes=6)
+    stage.deps.clock = lambda: later
+    await stage.settle()
+    [nudge] = [m.text for m in stage.slack.messages(channel) if "Still nobody" in m.text]
+    assert "*commander*" in nudge and "*comms*" in nudge and "*engineering*" in nudge
+
+
+async def test_posts_to_one_channel_are_paced(fake_slack: FakeSlack) -> None:
+    gateway = SlackGateway(
+        make_client(fake_slack.token, fake_slack.api_url), min_post_interval_s=0.3
+    )
+    fake_slack.workspace.settings.min_post_interval_s = 0.3
+    channel = await gateway.create_channel("inc-20261123-pacing")
+    await asyncio.gather(*(gateway.post(channel.id, f"update {i}") for i in range(4)))
+    assert len(fake_slack.messages(channel.id)) == 4
+    assert fake_slack.pacing_violations(channel.id) == []
+    unpaced = SlackGateway(make_client(fake_slack.token, fake_slack.api_url), min_post_interval_s=0)
+    await asyncio.gather(*(unpaced.post(channel.id, f"burst {i}") for i in range(2)))
+    assert fake_slack.pacing_violations(channel.id)  # the check itself sees a burst
