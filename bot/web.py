@@ -14,6 +14,7 @@ from sqlalchemy import text
 from bot import api, api_followup
 from bot.alerts import auth
 from bot.alerts import sources as alert_sources
+from bot.alerts.sources import pagerduty
 from bot.alerts.schemas import Source
 from bot.changes.schemas import ChangeIn
 from bot.db import session_scope
@@ -80,7 +81,10 @@ def _ingest_router(deps: Deps) -> APIRouter:
             raise HTTPProblem(404, f"unknown alert source {source!r}; known: {known}") from None
         raw = await _read_body(request)
         _check_alert_auth(deps, src, request, raw)
-        result = await _ingest(deps, src, raw)
+        payload = _decode(raw)
+        if src == Source.PAGERDUTY and pagerduty.is_ping(payload):
+            return JSONResponse({"pong": True}, status_code=200)  # PagerDuty's subscription test
+        result = await _ingest(deps, src, raw, payload)
         return JSONResponse(
             {
                 "delivery": result.delivery_id,
@@ -126,8 +130,7 @@ def _ingest_router(deps: Deps) -> APIRouter:
     return router
 
 
-async def _ingest(deps: Deps, src: Source, raw: bytes) -> flows.IngestResult:
-    payload = _decode(raw)
+async def _ingest(deps: Deps, src: Source, raw: bytes, payload: Any) -> flows.IngestResult:
     try:
         alerts = alert_sources.parse(src, payload)
     except BadInput as exc:

@@ -218,3 +218,20 @@ async def test_health_ready_metrics(server: RunningServer, auth_headers: dict[st
         in text
     )
     assert (await server.client.get("/openapi.json")).json()["paths"]["/api/incidents"]
+
+
+async def test_pagerduty_subscription_ping_is_answered_and_not_stored(
+    server: RunningServer, deps: Deps, auth_headers: dict[str, str]
+) -> None:
+    ping = {
+        "event": {
+            "id": "01PING",
+            "event_type": "pagerduty.ping",
+            "resource_type": "pagey",
+            "occurred_at": "2026-11-23T03:00:00Z",
+            "data": {"message": "Hello!"},
+        }
+    }
+    r = await server.client.post("/alerts/pagerduty", json=ping, headers=auth_headers)
+    assert r.status_code == 200 and r.json() == {"pong": True}
+    assert await count(deps, AlertDelivery) == 0

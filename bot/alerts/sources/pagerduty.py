@@ -11,6 +11,12 @@ from bot.errors import BadInput
 RESOLVED_EVENT = "incident.resolved"
 
 
+def is_ping(body: Any) -> bool:
+    """Whether this is the test event PagerDuty sends when a subscription is created."""
+    event = body.get("event") if isinstance(body, dict) else None
+    return isinstance(event, dict) and event.get("event_type") == "pagerduty.ping"
+
+
 def parse(body: Any) -> list[NormalizedAlert]:
     """Return the one incident event a V3 webhook delivery carries."""
     event = c.req_object(c.as_object(body, ""), "event")
