@@ -14,8 +14,8 @@ from sqlalchemy import text
 from bot import api, api_followup
 from bot.alerts import auth
 from bot.alerts import sources as alert_sources
-from bot.alerts.sources import pagerduty
 from bot.alerts.schemas import Source
+from bot.alerts.sources import pagerduty
 from bot.changes.schemas import ChangeIn
 from bot.db import session_scope
 from bot.deps import Deps
