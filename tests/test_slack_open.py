@@ -13,6 +13,7 @@ from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.stage import Stage
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.ids import ActionId
+from tests.support.server import RunningServer
 
 
 def alert(**labels: str) -> dict[str, Any]:
@@ -192,3 +193,27 @@ async def test_posts_to_one_channel_are_paced(fake_slack: FakeSlack) -> None:
     unpaced = SlackGateway(make_client(fake_slack.token, fake_slack.api_url), min_post_interval_s=0)
     await asyncio.gather(*(unpaced.post(channel.id, f"burst {i}") for i in range(2)))
     assert fake_slack.pacing_violations(channel.id)  # the check itself sees a burst
+
+
+async def test_slack_work_queued_before_a_restart_is_done_once_after(
+    server: RunningServer, stage: Stage, auth_headers: dict[str, str]
+) -> None:
+    # `server` is the bot without Slack (as if it stopped after storing); `stage` is the next
+    # process over the same database.
+    r = await server.client.post("/alerts/generic", json=alert(), headers=auth_headers)
+    assert r.status_code == 202
+    assert not _has_incident_channel(stage)
+    await stage.settle()
+    await stage.settle()
+    assert len(stage.slack.calls("conversations.create")) == 1
+    assert len(stage.slack.pins(only_incident_channel(stage))) == 1
+
+
+async def test_status_shows_the_summary_only_to_the_asker(stage: Stage) -> None:
+    await stage.alert("generic", alert())
+    await stage.settle()
+    channel = only_incident_channel(stage)
+    await stage.command("status", user="U_BOB", channel=channel)
+    await stage.settle()
+    [shown] = stage.slack.ephemerals(channel_id=channel, user="U_BOB")
+    assert shown.blocks[0]["type"] == "header" and "#1" in shown.blocks[0]["text"]["text"]

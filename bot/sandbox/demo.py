@@ -59,11 +59,7 @@ class Transcript:
                     continue
                 edited = key in self.seen
                 self.seen[key] = version
-                where = (
-                    f"@{names.users.get(channel.members[0], '?')}"
-                    if channel.is_im
-                    else f"#{channel.name}"
-                )
+                where = self._where(channel.name, channel.is_im, channel.members, names)
                 self._print_message(where, message.text, message.blocks, names, edited)
         for ephemeral in self.stage.slack.ephemerals():
             key = ("ephemeral", f"{ephemeral.message_ts}")
@@ -76,6 +72,12 @@ class Transcript:
             if key not in self.seen:
                 self.seen[key] = 0
                 self.out(f"  (reply) {names.text(str(response.body.get('text', '')))}")
+
+    def _where(self, name: str, is_im: bool, members: list[str], names: Names) -> str:
+        if not is_im:
+            return f"#{name}"
+        person = next((m for m in members if m != self.stage.slack.bot_user_id), "?")
+        return f"DM to @{names.users.get(person, person)}"
 
     def _print_message(
         self, where: str, text: str, blocks: list[dict[str, object]], names: Names, edited: bool
@@ -97,6 +99,7 @@ def demo_config() -> Config:
         {
             "default_responders": ["U_BOB", "carol@example.com"],
             "channels": {"announce": "C_GENERAL"},
+            "status_targets": [{"kind": "slack", "name": "status-updates", "channel": "C_STATUS"}],
         }
     )
 
