@@ -18,6 +18,7 @@ from bot.db import insert_ignoring_conflicts
 from bot.models import DueWork
 
 CLAIM_FOR = timedelta(minutes=2)
+SCHEDULED = "due_work_scheduled"
 MAX_BACKOFF = timedelta(minutes=10)
 
 
@@ -41,13 +42,21 @@ async def schedule(
     payload: dict[str, Any] | None = None,
     rearm: bool = True,
 ) -> None:
-    """Schedule work once per (kind, subject); done work is re-armed unless `rearm` is False."""
-    pending = await session.scalar(
-        select(DueWork.id).where(
-            DueWork.kind == kind, DueWork.subject_key == subject_key, DueWork.done_at.is_(None)
+    """Schedule work once per (kind, subject); done work is re-armed unless `rearm` is False.
+
+    Pending work absorbs the new request, unless a worker is running it right now: that run may
+    have read the state before this change, so its claim is released and the work runs again.
+    """
+    pending = (
+        await session.execute(
+            select(DueWork.id, DueWork.claimed_by).where(
+                DueWork.kind == kind, DueWork.subject_key == subject_key, DueWork.done_at.is_(None)
+            )
         )
-    )
+    ).first()
     if pending is not None:
+        if pending.claimed_by is not None and rearm:
+            await _run_again(session, pending.id, due_at)
         return
     values = {
         "kind": kind,
@@ -76,6 +85,15 @@ async def schedule(
         where=DueWork.done_at.is_not(None),
     )
     await session.execute(stmt)
+
+
+async def _run_again(session: AsyncSession, work_id: int, due_at: datetime) -> None:
+    # The running worker no longer holds the claim, so its complete() changes nothing.
+    await session.execute(
+        update(DueWork)
+        .where(DueWork.id == work_id, DueWork.done_at.is_(None))
+        .values(claimed_by=None, claimed_until=None, attempts=0, due_at=due_at)
+    )
 
 
 async def cancel(*, session: AsyncSession, kind: str, subject_key: str, now: datetime) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import due
 from bot.db import session_scope
 from bot.deps import Deps
 from bot.jobs import Worker
@@ -29,4 +30,5 @@ class SlackContext:
         """A session for one flow; queued Slack work starts as soon as it commits."""
         async with self.slots, session_scope(self.deps.sessions) as session:
             yield session
-        self.worker.wake()
+        if session.info.get(due.SCHEDULED):
+            self.worker.wake()
