@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -118,7 +119,9 @@ async def test_roles_permissions_and_lifecycle(stage: Stage) -> None:
     await stage.settle()
     texts = [m.text for m in stage.slack.messages(channel)]
     assert any("handed *commander* over to <@U_CAROL>" in t for t in texts)
-    await stage.command("resolve fixed by prompt rollback", user="U_CAROL", channel=channel)
+    await stage.command(
+        "resolve --override fixed by prompt rollback", user="U_CAROL", channel=channel
+    )
     await stage.settle()
     async with session_scope(stage.deps.sessions) as s:
         incident = (await s.scalars(select(Incident))).one()
@@ -235,3 +238,17 @@ async def test_bad_and_stale_signatures_are_rejected(stage: Stage) -> None:
     stale = await stage.command("help", ts=int(time.time()) - 3600)
     assert stale.status_code == 401
     assert not stage.slack.responses()
+
+
+async def test_errors_right_after_the_ack_never_lose_the_ack(stage: Stage) -> None:
+    # bolt resets an ack if the listener raises within its polling window; guarded listeners
+    # answer their own errors, so every one of these is acked at once and told what went wrong.
+    started = time.monotonic()
+    responses = await asyncio.gather(
+        *(stage.command("severity P2", channel="C_GENERAL") for _ in range(20))
+    )
+    assert [r.status_code for r in responses] == [200] * 20
+    assert time.monotonic() - started < 2.5
+    await stage.settle()
+    errors = [r.body["text"] for r in stage.slack.responses()]
+    assert len(errors) == 20 and all("works inside an incident channel" in e for e in errors)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,13 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.db import insert_or_skip, session_scope
-from bot.errors import BotError
 from bot.models import SlackEvent
-from bot.slack import features
+from bot.slack import errors, features
 from bot.slack.context import SlackContext
 from bot.slack.listeners import actions, commands, events, views
-
-log = logging.getLogger(__name__)
 
 
 def build_app(ctx: SlackContext, *, signing_secret: str) -> AsyncApp:
@@ -98,16 +94,5 @@ async def _error_handler(
     respond: AsyncRespond | None = None,
     client: AsyncWebClient | None = None,
 ) -> None:
-    """Turn our errors into a clear ephemeral message; log and apologise for the rest."""
-    if isinstance(error, BotError):
-        text = f"⚠️ {error}"
-    else:
-        log.exception("Slack listener failed", exc_info=error)
-        text = "⚠️ Something went wrong on our side and nothing was changed. Please try again."
-    if respond is not None:
-        await respond(text=text, response_type="ephemeral", replace_original=False)
-        return
-    user = (body.get("user") or {}).get("id") or body.get("user_id")
-    channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
-    if client is not None and user and channel:
-        await client.chat_postEphemeral(channel=channel, user=user, text=text)
+    """Turn errors that escaped a listener into a clear ephemeral message."""
+    await errors.report(error, body, respond, client)

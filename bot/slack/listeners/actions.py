@@ -11,6 +11,7 @@ from bot.flows import incidents as incident_flows
 from bot.incidents.schemas import Role
 from bot.slack.blocks import replies
 from bot.slack.context import SlackContext
+from bot.slack.errors import guarded
 from bot.slack.ids import ActionId
 
 
@@ -18,6 +19,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register button handlers."""
 
     @app.action(re.compile(rf"^{ActionId.TAKE_ROLE}:"))
+    @guarded
     async def take_role(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.errors import BadInput
 from bot.slack import command_text
 from bot.slack.context import SlackContext
+from bot.slack.errors import guarded
 from bot.slack.features import MODULES
 from bot.slack.features import incident as incident_feature
 from bot.slack.subcommand import Invocation, Subcommand
@@ -31,8 +32,9 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     subcommands = registry()
 
     @app.command("/incident")
+    @guarded
     async def incident_command(
-        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
+        ack: AsyncAck, body: dict[str, Any], command: dict[str, Any], respond: AsyncRespond
     ) -> None:
         name, rest = command_text.split(command.get("text", ""))
         sub = subcommands.get(name)

@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.flows import incidents as incident_flows
 from bot.slack.context import SlackContext
+from bot.slack.errors import guarded
 
 PIN_REACTIONS = {"pushpin", "round_pushpin"}
 
@@ -16,7 +17,8 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register event handlers."""
 
     @app.event("reaction_added")
-    async def reaction_added(event: dict[str, Any]) -> None:
+    @guarded
+    async def reaction_added(body: dict[str, Any], event: dict[str, Any]) -> None:
         item = event.get("item", {})
         if event.get("reaction") not in PIN_REACTIONS or item.get("type") != "message":
             return
@@ -26,7 +28,8 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         await _capture(ctx, item["channel"], message, actor=event["user"])
 
     @app.event("pin_added")
-    async def pin_added(event: dict[str, Any]) -> None:
+    @guarded
+    async def pin_added(body: dict[str, Any], event: dict[str, Any]) -> None:
         item = event.get("item", {})
         message = item.get("message")
         if item.get("type") != "message" or not message:

@@ -11,6 +11,7 @@ from bot.incidents.schemas import IncidentType, Severity, Status
 from bot.slack.blocks import replies
 from bot.slack.blocks.modals import ModalMeta
 from bot.slack.context import SlackContext
+from bot.slack.errors import guarded
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
 
@@ -18,6 +19,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register modal submission handlers."""
 
     @app.view(CallbackId.DECLARE)
+    @guarded
     async def declare(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = _values(view)
         title = values.get(ActionId.DECLARE_TITLE, "").strip()
@@ -48,6 +50,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         await ctx.gateway.try_ephemeral(meta.channel_id, user_id, replies.declared(incident.number))
 
     @app.view(CallbackId.UPDATE)
+    @guarded
     async def update(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = _values(view)
         text = values.get(ActionId.UPDATE_TEXT, "").strip()
