@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bot import jobs, migrate
+from bot import checks, jobs, migrate
 from bot.config import Config, load_config
 from bot.db import make_engine, make_sessionmaker
 from bot.deps import Deps, WebhookSecrets
@@ -29,15 +29,23 @@ def webhook_secrets(config: Config, environ: dict[str, str]) -> WebhookSecrets:
 
 
 def build_deps(settings: Settings, environ: dict[str, str] | None = None) -> Deps:
-    """Create the engine, config and everything else the app needs, once."""
+    """Create the engine, config, playbooks, templates and clients the app needs, once.
+
+    Every problem with config, playbooks, templates or providers is raised here, at boot.
+    """
+    env = dict(os.environ if environ is None else environ)
     config = load_config(settings.config_path)
+    playbooks, templates = checks.load_content(config, env)
     engine = make_engine(settings.database_url)
     return Deps(
         settings=settings,
         config=config,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        webhook_secrets=webhook_secrets(config, dict(os.environ if environ is None else environ)),
+        webhook_secrets=webhook_secrets(config, env),
+        playbooks=playbooks,
+        templates=templates,
+        environ=env,  # credentials are looked up by the env-var names the config gives
     )
 
 
