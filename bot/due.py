@@ -47,6 +47,7 @@ async def schedule(
     Pending work absorbs the new request, unless a worker is running it right now: that run may
     have read the state before this change, so its claim is released and the work runs again.
     """
+    session.info[SCHEDULED] = True  # tells the caller's scope to wake the worker after commit
     pending = (
         await session.execute(
             select(DueWork.id, DueWork.claimed_by).where(
