@@ -1,0 +1,145 @@
+"""Containment buttons: confirm dialog → run once per click → outcome in the channel → undo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.models.views import View
+
+from bot import due
+from bot.db import session_scope
+from bot.errors import BotError
+from bot.flows import containment as containment_flows
+from bot.flows import containment_report as report_flows
+from bot.jobs import Handler, RetryLater
+from bot.slack.blocks import containment as containment_blocks
+from bot.slack.blocks.containment import ConfirmMeta
+from bot.slack.context import SlackContext
+from bot.slack.errors import guarded
+from bot.slack.features.playbook.common import slack_retries, split_value
+from bot.slack.ids import ActionId, CallbackId
+
+
+def _secrets(ctx: SlackContext) -> containment_flows.Secrets:
+    return containment_flows.Secrets(ctx.deps.config, ctx.deps.environ, ctx.deps.templates)
+
+
+def register(app: AsyncApp, ctx: SlackContext) -> None:
+    """Register the containment, undo and confirm listeners."""
+
+    @app.action(ActionId.CONTAINMENT_RUN)
+    @guarded
+    async def run_clicked(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        incident_id, action_key, generation = split_value(action["value"], 3)
+        # Unconfigured: say which config key to set, without opening a dialog.
+        containment_flows.require_configured(ctx.deps.config, action_key)
+        view_id = await ctx.gateway.open_view(
+            body["trigger_id"], containment_blocks.loading_modal()
+        )
+        async with ctx.flow() as session:
+            conf = await containment_flows.confirmation(
+                session=session,
+                secrets=_secrets(ctx),
+                incident_id=int(incident_id),
+                action_key=action_key,
+                generation=int(generation),
+            )
+        await ctx.gateway.update_view(view_id, _dialog(conf, body["channel"]["id"], action_key))
+
+    @app.action(ActionId.CONTAINMENT_UNDO)
+    @guarded
+    async def undo_clicked(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        view_id = await ctx.gateway.open_view(
+            body["trigger_id"], containment_blocks.loading_modal()
+        )
+        async with ctx.flow() as session:
+            conf = await containment_flows.undo_confirmation(
+                session=session, run_id=int(action["value"])
+            )
+        await ctx.gateway.update_view(view_id, _dialog(conf, body["channel"]["id"], None))
+
+    @app.view(CallbackId.CONTAINMENT_CONFIRM)
+    @guarded
+    async def confirmed(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        await ack()
+        meta = ConfirmMeta.model_validate_json(view["private_metadata"])
+        user_id = body["user"]["id"]
+        try:
+            await _run(ctx, meta, user_id)
+        except BotError as exc:  # a view submission has no response_url to answer on
+            await ctx.gateway.try_ephemeral(meta.channel_id, user_id, f"⚠️ {exc}")
+
+
+def _dialog(conf: containment_flows.Confirmation, channel_id: str, action: str | None) -> View:
+    if conf.undo_of is not None and conf.prior is not None:
+        prior = conf.prior
+        return containment_blocks.problem_modal(
+            conf.title, f"it was already undone ({prior.state.value}, by <@{prior.by}>)"
+        )
+    if conf.plan is None:
+        return containment_blocks.problem_modal(conf.title, conf.problem or "no plan")
+    return containment_blocks.confirm_modal(conf, channel_id, action)
+
+
+async def _run(ctx: SlackContext, meta: ConfirmMeta, user_id: str) -> None:
+    """Claim the click (permission checked here, server-side), call the provider, record it."""
+    async with ctx.flow() as session:
+        if meta.undo_of is not None:
+            started = await containment_flows.start_undo(
+                session=session,
+                config=ctx.deps.config,
+                run_id=meta.undo_of,
+                actor=user_id,
+                now=ctx.deps.clock(),
+            )
+        else:
+            assert meta.action is not None
+            started = await containment_flows.start(
+                session=session,
+                secrets=_secrets(ctx),
+                incident_id=meta.incident_id,
+                action_key=meta.action,
+                generation=meta.generation,
+                actor=user_id,
+                now=ctx.deps.clock(),
+            )
+    if isinstance(started, containment_flows.AlreadyRan):
+        await ctx.gateway.try_ephemeral(
+            meta.channel_id, user_id, containment_blocks.already_ran(started.prior)
+        )
+        return
+    outcome = await containment_flows.execute(
+        started.plan, http=ctx.deps.http, secrets=_secrets(ctx)
+    )
+    async with ctx.flow() as session:
+        await containment_flows.finish(
+            session=session,
+            run_id=started.run_id,
+            outcome=outcome,
+            actor=user_id,
+            now=ctx.deps.clock(),
+        )
+
+
+def work_handlers(ctx: SlackContext) -> dict[str, Handler]:
+    """Post (or edit) the outcome message of a run."""
+
+    async def report(item: due.Claimed) -> None:
+        run_id = int(item.payload["run"])
+        async with session_scope(ctx.deps.sessions) as session:
+            view = await report_flows.run_view(session=session, run_id=run_id)
+        if view.channel_id is None:
+            raise RetryLater("the incident channel does not exist yet")
+        text = containment_blocks.outcome_text(view)
+        blocks = containment_blocks.outcome_blocks(view)
+        if view.message_ts is not None:
+            await ctx.gateway.update(view.channel_id, view.message_ts, text, blocks)
+            return
+        ts = await ctx.gateway.post(view.channel_id, text, blocks)
+        async with session_scope(ctx.deps.sessions) as session:
+            await report_flows.reported(session=session, run_id=run_id, ts=ts)
+
+    return {containment_flows.REPORT_RUN: slack_retries(report)}
