@@ -12,7 +12,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
-from bot.comms import rules
+from bot.comms import lint, rules
 from bot.comms.kinds import CommsKind
 from bot.comms.schemas import (
     REQUIRED_FIELDS,
@@ -107,7 +107,7 @@ def test_full_scope_renders_and_passes_lint_clean(
     assert result.audience is (Audience.INTERNAL if kind in INTERNAL_KINDS else Audience.EXTERNAL)
     assert "Smart Reply" in result.title + result.text
     assert "15:05 CET" in result.text  # window shown in the scope's time zone
-    findings = rules.lint(result, internal_terms=("pricebot",)).findings
+    findings = lint.lint(result, internal_terms=("pricebot",)).findings
     assert findings == (), findings
 
 
@@ -116,7 +116,7 @@ def test_unfilled_scope_still_renders_but_blocks(
     env: SandboxedEnvironment, bare_scope: Scope, kind: CommsKind
 ) -> None:
     result = rules.render_draft(env, kind, bare_scope)
-    errors = rules.lint(result).errors
+    errors = lint.lint(result).errors
     assert {e.field for e in errors} == set(REQUIRED_FIELDS[kind])
     assert all(e.rule is LintRule.REQUIRED for e in errors)
 
@@ -261,58 +261,56 @@ def test_sentence_keeps_case_and_adds_full_stop() -> None:
 def test_lint_rule_flags_and_passes(
     full_scope: Scope, rule: LintRule, flagged: str, clean: str
 ) -> None:
-    warned = rules.lint(draft(flagged, scope=full_scope)).warnings
+    warned = lint.lint(draft(flagged, scope=full_scope)).warnings
     assert rule in {w.rule for w in warned}, warned
-    assert rules.lint(draft(clean, scope=full_scope)).warnings == ()
+    assert lint.lint(draft(clean, scope=full_scope)).warnings == ()
 
 
 def test_findings_carry_the_matched_excerpt(full_scope: Scope) -> None:
     text = "Some Users saw an issue; Some Users again."
-    warned = rules.lint(draft(text, scope=full_scope)).warnings
+    warned = lint.lint(draft(text, scope=full_scope)).warnings
     assert [w.excerpt for w in warned] == ["Some Users", "an issue"]  # one finding per excerpt
     assert all(w.message for w in warned)
 
 
 def test_one_finding_per_span_even_if_two_rules_match(full_scope: Scope) -> None:
-    warned = rules.lint(draft("The model hallucinated.", scope=full_scope)).warnings
+    warned = lint.lint(draft("The model hallucinated.", scope=full_scope)).warnings
     assert [(w.rule, w.excerpt) for w in warned] == [(LintRule.BLAMES_AI, "The model hallucinated")]
 
 
 def test_personal_data_and_ai_jargon_only_matter_externally(full_scope: Scope) -> None:
     text = "Reported by dana@example.com (+1 415 555 0100); our LLM used an old price list."
-    external = rules.lint(draft(text, scope=full_scope)).warnings
+    external = lint.lint(draft(text, scope=full_scope)).warnings
     assert {w.rule for w in external} == {LintRule.PERSONAL_DATA, LintRule.JARGON}
-    assert rules.lint(draft(text, Audience.INTERNAL, scope=full_scope)).warnings == ()
+    assert lint.lint(draft(text, Audience.INTERNAL, scope=full_scope)).warnings == ()
 
 
 def test_internal_model_ids_are_flagged_internally_too(full_scope: Scope) -> None:
     text = "Rolled back prompt v12 on gpt-4o-mini."
-    warned = rules.lint(draft(text, Audience.INTERNAL, scope=full_scope)).warnings
+    warned = lint.lint(draft(text, Audience.INTERNAL, scope=full_scope)).warnings
     assert [w.excerpt for w in warned] == ["prompt v12", "gpt-4o-mini"]
 
 
 def test_internal_terms_are_case_insensitive_whole_words(full_scope: Scope) -> None:
     terms = ("Falcon", "  ", "ml-ranker")
-    warned = rules.lint(
+    warned = lint.lint(
         draft("The FALCON pipeline and ml-ranker.", scope=full_scope), internal_terms=terms
     )
     assert [w.excerpt for w in warned.warnings] == ["FALCON", "ml-ranker"]
     assert all(w.rule is LintRule.JARGON for w in warned.warnings)
-    unflagged = rules.lint(
-        draft("Falconry and ml-rankers.", scope=full_scope), internal_terms=terms
-    )
+    unflagged = lint.lint(draft("Falconry and ml-rankers.", scope=full_scope), internal_terms=terms)
     assert unflagged.warnings == ()
 
 
 def test_required_fields_block_per_kind(full_scope: Scope) -> None:
     scope = rules.update_scope(full_scope, {"segment": "", "prevention": ""})
-    ack = rules.lint(draft("Text.", scope=scope))
+    ack = lint.lint(draft("Text.", scope=scope))
     assert not ack.ok and [e.field for e in ack.errors] == ["segment"]
     follow_up = Draft(
         kind=CommsKind.FOLLOW_UP, audience=Audience.EXTERNAL, title="T", text="x.", scope=scope
     )
-    assert [e.field for e in rules.lint(follow_up).errors] == ["segment", "prevention"]
-    assert rules.lint(draft("Text.", scope=full_scope)).ok
+    assert [e.field for e in lint.lint(follow_up).errors] == ["segment", "prevention"]
+    assert lint.lint(draft("Text.", scope=full_scope)).ok
 
 
 # --- scope ----------------------------------------------------------------------------------
@@ -396,7 +394,7 @@ def test_prefilled_wording_passes_lint(
 ) -> None:
     scope = rules.prefill_scope(facts(type=incident_type), now=NOW, cadence_minutes=60)
     result = rules.render_draft(env, CommsKind.ACKNOWLEDGEMENT, scope)
-    assert rules.lint(result).findings == ()
+    assert lint.lint(result).findings == ()
 
 
 def test_cadence_by_severity_with_overrides() -> None:

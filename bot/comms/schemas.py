@@ -5,13 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Self
+from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from bot.comms.kinds import CommsKind
 from bot.incidents.schemas import IncidentType, Severity, Status
+
+
+def known_zone(value: str) -> str:
+    """Return `value` if it is an IANA time zone name, else raise ValueError."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name") from exc
+    return value
+
+
+ZoneName = Annotated[str, AfterValidator(known_zone)]
 
 
 class Audience(StrEnum):
@@ -54,11 +74,7 @@ class Scope(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name") from exc
-        return value
+        return known_zone(value)
 
     @field_validator("window_start", "window_end", "next_update_at")
     @classmethod

@@ -1,0 +1,14 @@
+"""Slack surface for scoped user communications: `/incident comms`, the form, cards, reminders.
+
+Other features open the comms form with a button whose action_id is `ActionId.OPEN_COMMS`
+(optionally `open_comms:<suffix>`) and whose value is the kind, e.g. `status_update`;
+`bot.slack.blocks.comms.open_comms_button(kind)` builds one.
+"""
+
+from __future__ import annotations
+
+from bot.slack.features.comms.listeners import register
+from bot.slack.features.comms.opening import SUBCOMMANDS, open_form
+from bot.slack.features.comms.work import ON_CHANNEL_OPEN, work_handlers
+
+__all__ = ["ON_CHANNEL_OPEN", "SUBCOMMANDS", "open_form", "register", "work_handlers"]
