@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from bot import api_followup
 from bot.db import session_scope
 from bot.deps import Deps
 from bot.http_errors import check_bearer
@@ -86,4 +87,5 @@ def router(deps: Deps) -> APIRouter:
                 timeline=[TimelineOut.model_validate(e, from_attributes=True) for e in events],
             )
 
+    api.include_router(api_followup.router(deps))  # postmortems, action items
     return api

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.comms.rules import check_templates
+from bot.comms.targets import credential_problems
 from bot.config import Config, load_config
 from bot.containment.rules import validate_providers
 from bot.errors import ConfigError
@@ -29,6 +30,9 @@ def load_content(
     problems = validate_providers(config, env, templates)
     if problems:
         raise ConfigError("containment providers:\n" + "\n".join(f"  {p}" for p in problems))
+    missing = credential_problems(config.status_targets, env)
+    if missing:
+        raise ConfigError("comms targets:\n" + "\n".join(f"  {p}" for p in missing))
     return playbooks, templates
 
 
@@ -42,3 +46,8 @@ def run(settings: Settings) -> Iterator[str]:
     yield f"playbooks ok: {len(playbooks)} incident types, {steps} steps"
     yield "templates ok: every communication template renders"
     yield f"containment ok: {len(config.providers)} providers, {len(config.actions)} actions mapped"
+    named = {s.action for p in playbooks.values() for ph in p.phases for s in ph.steps if s.action}
+    unmapped = sorted(named - config.actions.keys())
+    if unmapped:  # not an error: their buttons say which config key to set when clicked
+        yield f"  playbook actions with no provider yet: {', '.join(unmapped)}"
+    yield f"comms ok: {len(config.status_targets)} publish targets"

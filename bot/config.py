@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.comms.schemas import ZoneName
+from bot.comms.targets import Targets
 from bot.errors import ConfigError
 from bot.incidents.schemas import IncidentType, Role, Severity
+from bot.postmortem.schemas import ActionKind
 
 
 class _Strict(BaseModel):
@@ -68,6 +72,7 @@ class Permissions(_Strict):
     resolve: list[Role] = Field(default_factory=lambda: [Role.COMMANDER])
     containment: list[Role] = Field(default_factory=lambda: [Role.COMMANDER, Role.ENGINEERING])
     publish_comms: list[Role] = Field(default_factory=lambda: [Role.COMMS, Role.COMMANDER])
+    override_comms_lint: list[Role] = Field(default_factory=lambda: [Role.COMMS])
 
 
 class Provider(_Strict):
@@ -79,6 +84,14 @@ class Provider(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class Containment(_Strict):
+    """How containment calls are made: per-attempt timeout, retries and backoff between them."""
+
+    timeout_s: float = Field(default=10.0, gt=0)
+    retries: int = Field(default=2, ge=0, le=5)
+    backoff_s: float = Field(default=0.5, ge=0)
+
+
 class Webhooks(_Strict):
     """Signing secrets for alert sources, named by environment variable."""
 
@@ -86,6 +99,57 @@ class Webhooks(_Strict):
         default="PAGERDUTY_WEBHOOK_SECRETS", description="Comma-separated v3 webhook secrets"
     )
     grafana_secret_env: str = "GRAFANA_WEBHOOK_SECRET"
+
+
+class Digest(_Strict):
+    """When the weekly action-item digest goes out (weekday 0 = Monday, local hour)."""
+
+    weekday: int = Field(default=0, ge=0, le=6)
+    hour: int = Field(default=9, ge=0, le=23)
+    tz: str = "UTC"
+    channel: str | None = Field(
+        default=None, description="Channel id for the digest; default the managers' channel"
+    )
+
+    @field_validator("tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+
+class Followup(_Strict):
+    """Fix validation, postmortems and action-item follow-up (issue 6)."""
+
+    validation_required: dict[IncidentType, bool | list[Severity]] = Field(
+        default_factory=dict,
+        description="Per type: true/false or the severities needing an eval-validated fix",
+    )
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    due_days: dict[Severity, Annotated[int, Field(ge=1, le=365)]] = Field(
+        default_factory=dict, description="Days until a new action item is due, per severity"
+    )
+    publish_requires: list[ActionKind] = Field(
+        default_factory=lambda: [ActionKind.EVAL_CASE, ActionKind.DETECTION]
+    )
+    publish_postmortem: list[Role] = Field(default_factory=lambda: [Role.COMMANDER])
+    teams: dict[str, list[str]] = Field(default_factory=dict, description="Team → user ids")
+    timezone: str = Field(default="UTC", description="Zone for 'today' and the postmortem")
+    digest: Digest = Field(default_factory=Digest)
+    stats_days: int = Field(default=30, ge=1, le=3650, description="Period of /metrics durations")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+
+def _check_zone(value: str) -> str:
+    """Refuse a time zone name the zone database does not know."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
 
 
 class Config(_Strict):
@@ -99,13 +163,16 @@ class Config(_Strict):
     actions: dict[str, str] = Field(
         default_factory=dict, description="Containment action key → provider name"
     )
-    status_targets: list[dict[str, Any]] = Field(default_factory=list)
+    containment: Containment = Field(default_factory=Containment)
+    status_targets: Targets = Field(default_factory=list)
     templates_dir: Path | None = Field(
         default=None, description="Folder with comms/ and postmortem/ templates that override ours"
     )
     playbooks_dir: Path | None = Field(default=None, description="Folder replacing our playbooks")
     internal_terms: list[str] = Field(default_factory=list)
     comms_cadence_minutes: dict[Severity, int] = Field(default_factory=dict)
+    comms_timezone: ZoneName = Field("UTC", description="IANA zone times in drafts are shown in")
+    followup: Followup = Field(default_factory=Followup)
 
 
 def load_config(path: Path | None) -> Config:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -35,10 +39,55 @@ class Metrics:
         self.incidents_opened = Counter(
             "incidentbot_incidents_opened", "Incidents opened", ["source"], registry=self.registry
         )
+        self.durations = DurationCollector()
+        self.registry.register(self.durations)
 
     def render(self) -> bytes:
         """Prometheus text exposition."""
         return bytes(generate_latest(self.registry))
+
+
+class DurationRow(NamedTuple):
+    """Median and p90 of one measure (detect, acknowledge, contain, resolve) for a group."""
+
+    measure: str
+    type: str
+    severity: str
+    incidents: int
+    median_s: float
+    p90_s: float
+
+
+class DurationCollector(Collector):
+    """Time to detect/acknowledge/contain/resolve by type and severity, refreshed at scrape time."""
+
+    def __init__(self) -> None:
+        self._rows: tuple[DurationRow, ...] = ()
+
+    def update(self, rows: Sequence[DurationRow]) -> None:
+        """Replace the numbers the next scrape reports."""
+        self._rows = tuple(rows)
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the quantile gauges and the incident counts behind them."""
+        labels = ["measure", "type", "severity"]
+        seconds = GaugeMetricFamily(
+            "incidentbot_incident_time_to_seconds",
+            "Time to detect/acknowledge/contain/resolve over the configured period, by quantile",
+            labels=[*labels, "quantile"],
+        )
+        count = GaugeMetricFamily(
+            "incidentbot_incident_time_to_count",
+            "Incidents with a known time for this measure over the configured period",
+            labels=labels,
+        )
+        for row in self._rows:
+            key = [row.measure, row.type, row.severity]
+            seconds.add_metric([*key, "0.5"], row.median_s)
+            seconds.add_metric([*key, "0.9"], row.p90_s)
+            count.add_metric(key, row.incidents)
+        yield seconds
+        yield count
 
 
 class MetricsMiddleware:

@@ -203,6 +203,24 @@ class PlaybookStep(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class PlaybookMessage(Base):
+    """One posted phase of an incident's playbook: the steps it shows and its message ts."""
+
+    __tablename__ = "playbook_messages"
+    __table_args__ = (UniqueConstraint("incident_id", "playbook_type", "phase_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    playbook_type: Mapped[str] = mapped_column(String(40))
+    phase_id: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    step_ids: Mapped[list[str]] = mapped_column(Json, default=list)
+    channel_id: Mapped[str | None] = mapped_column(String(40))
+    ts: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set once a type change replaced this playbook and its message was marked as replaced.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class ContainmentRun(Base):
     """Audit of every containment action: who, when, what was sent (no secrets), the answer."""
 
@@ -222,12 +240,19 @@ class ContainmentRun(Base):
     response_body: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     undo_of_id: Mapped[int | None] = mapped_column(ForeignKey("containment_runs.id"))
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    undo_data: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    message_ts: Mapped[str | None] = mapped_column(String(40))
 
 
 class CommsDraft(Base):
     __tablename__ = "comms_drafts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(40))
     audience: Mapped[str] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(20), default="draft")
@@ -236,6 +261,10 @@ class CommsDraft(Base):
     published_by: Mapped[str | None] = mapped_column(String(80))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     override_reason: Mapped[str | None] = mapped_column(Text)
+    # "<incident>:<kind>" while unpublished, then NULL: one open draft per kind and incident.
+    open_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    published_version: Mapped[int | None] = mapped_column(Integer)
+    message_ts: Mapped[str | None] = mapped_column(String(40))  # the draft card in the channel
 
 
 class CommsVersion(Base):
@@ -244,10 +273,49 @@ class CommsVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     draft_id: Mapped[int] = mapped_column(ForeignKey("comms_drafts.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text)
     scope: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     author: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CommsPublication(Base):
+    """One approved version sent to one target: what happened, and the remote id it got."""
+
+    __tablename__ = "comms_publications"
+    __table_args__ = (
+        UniqueConstraint("draft_id", "version", "target"),
+        Index("ix_comms_publications_incident_target", "incident_id", "target"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("comms_drafts.id", ondelete="CASCADE"))
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    target: Mapped[str] = mapped_column(String(60))
+    target_kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    # Statuspage incident id (reused by later updates) or the Slack message ts.
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CommsObligation(Base):
+    """A communication an incident owes by a time: the next update, legal notice, follow-up."""
+
+    __tablename__ = "comms_obligations"
+    __table_args__ = (UniqueConstraint("incident_id", "obligation"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    obligation: Mapped[str] = mapped_column(String(30))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(80))
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ActionItem(Base):

@@ -14,7 +14,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from bot.errors import BadInput, InvalidTransition
 from bot.incidents.schemas import EventKind, IncidentType, Role, Severity, Status
-from bot.postmortem import rules, stats
+from bot.postmortem import commands, rules, stats
 from bot.postmortem.render import human_duration, render_postmortem
 from bot.postmortem.rules import ActionKind, ActionState
 from bot.postmortem.schemas import (
@@ -525,30 +525,30 @@ def test_empty_digest() -> None:
     [
         (
             '"Add refund-policy eval" <@U123ABC> due 2026-12-01 eval_case',
-            rules.ActionAddArgs(
+            commands.ActionAddArgs(
                 "Add refund-policy eval", "U123ABC", date(2026, 12, 1), ActionKind.EVAL_CASE
             ),
         ),
         (
             "“Alert on faithfulness < 0.8” <@U9|bo> detection",
-            rules.ActionAddArgs("Alert on faithfulness < 0.8", "U9", None, ActionKind.DETECTION),
+            commands.ActionAddArgs("Alert on faithfulness < 0.8", "U9", None, ActionKind.DETECTION),
         ),
         (
             '  "Runbook"  due 2026-01-02   <@W42>  RUNBOOK ',
-            rules.ActionAddArgs("Runbook", "W42", date(2026, 1, 2), ActionKind.RUNBOOK),
+            commands.ActionAddArgs("Runbook", "W42", date(2026, 1, 2), ActionKind.RUNBOOK),
         ),
         (
             '"Block &lt;script&gt; &amp; \\"quotes\\"" <@U1>',
-            rules.ActionAddArgs('Block <script> & \\"quotes\\"', "U1", None, None),
+            commands.ActionAddArgs('Block <script> & \\"quotes\\"', "U1", None, None),
         ),
         (
             '"Say "refund" right" <@U1>',
-            rules.ActionAddArgs('Say "refund" right', "U1", None, None),
+            commands.ActionAddArgs('Say "refund" right', "U1", None, None),
         ),
     ],
 )
-def test_parse_action_add(text: str, expected: rules.ActionAddArgs) -> None:
-    assert rules.parse_action_add(text) == expected
+def test_parse_action_add(text: str, expected: commands.ActionAddArgs) -> None:
+    assert commands.parse_action_add(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -573,10 +573,10 @@ def test_parse_action_add(text: str, expected: rules.ActionAddArgs) -> None:
 )
 def test_parse_action_add_rejects_with_usage(text: str, field: str) -> None:
     with pytest.raises(BadInput) as raised:
-        rules.parse_action_add(text)
+        commands.parse_action_add(text)
 
     assert raised.value.field == field
-    assert rules.USAGE_ACTION_ADD in str(raised.value)
+    assert commands.USAGE_ACTION_ADD in str(raised.value)
 
 
 # --- rendering ---------------------------------------------------------------------------------

@@ -112,6 +112,7 @@ async def test_roles_permissions_and_lifecycle(stage: Stage) -> None:
     refusal = last_response(stage)["text"]
     assert "Only the commander may change the severity" in refusal
     await stage.command("role commander <@U_BOB|bob>", user="U_ALICE", channel=channel)
+    await stage.settle()  # the role is committed before Bob uses it
     await stage.command("severity P2", user="U_BOB", channel=channel)
     await stage.command("type hallucination", user="U_BOB", channel=channel)
     await stage.settle()

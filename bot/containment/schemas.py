@@ -33,6 +33,14 @@ _LABELS = {
 }
 
 
+class RunState(StrEnum):
+    """Where one containment run stands."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

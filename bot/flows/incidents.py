@@ -8,8 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import due
+from bot.comms import obligations as comms_obligations
 from bot.config import Config
 from bot.errors import BotError
+from bot.flows import fix_validation
+from bot.flows import playbook as playbook_flows
 from bot.incidents import permissions
 from bot.incidents import rules as incident_rules
 from bot.incidents import store as incident_store
@@ -181,6 +184,7 @@ async def change_type(
     type_: IncidentType,
     actor: str,
     now: datetime,
+    playbooks: playbook_flows.Playbooks,
 ) -> IncidentType:
     """Change the incident type (commander only by default); returns the previous type."""
     incident = await _permitted(
@@ -188,6 +192,9 @@ async def change_type(
     )
     previous = await incident_store.set_type(
         session=session, incident=incident, type_=type_, actor=actor, at=now
+    )
+    await playbook_flows.on_type_change(
+        session=session, incident=incident, previous=previous, playbooks=playbooks, now=now
     )
     await refresh_later(session=session, incident=incident, now=now)
     return previous
@@ -202,16 +209,34 @@ async def set_status(
     actor: str,
     now: datetime,
     reason: str | None = None,
+    override: str | None = None,
 ) -> Status:
-    """Move the incident through its lifecycle; resolving is for the commander by default."""
+    """Move the incident through its lifecycle; resolving is for the commander by default.
+
+    Resolving also needs a validated fix (an eval run after containment that beats the failure
+    window) where the config requires one, unless `override` gives the reason to go without.
+    """
     if target == Status.RESOLVED:
         incident = await _permitted(
             session, config.permissions.resolve, incident_id, actor, "resolve the incident"
         )
+        incident_rules.transition(Status(incident.status), target)
+        await fix_validation.check_resolve(
+            session=session,
+            config=config,
+            incident=incident,
+            actor=actor,
+            now=now,
+            override=override,
+        )
+        reason = f"fix validation overridden: {override}" if override else reason
     else:
         incident = await incident_store.get(session=session, incident_id=incident_id)
     previous = await incident_store.set_status(
         session=session, incident=incident, target=target, actor=actor, at=now, reason=reason
+    )
+    await comms_obligations.on_status(
+        session=session, incident_id=incident.id, status=target, now=now
     )
     await refresh_later(session=session, incident=incident, now=now)
     return previous

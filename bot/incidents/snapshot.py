@@ -8,9 +8,11 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts import store as alert_store
+from bot.comms import obligations as comms_obligations
 from bot.incidents import rules
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import IncidentType, Role, Severity, Status
+from bot.playbook import store as playbook_store
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Snapshot:
     links: tuple[SourceLink, ...] = ()
     responders: tuple[str, ...] = ()
     progress: tuple[int, int] | None = None  # playbook steps (done or skipped, total)
+    next_update_at: datetime | None = None  # when the next user update is due
 
     @property
     def empty_roles(self) -> list[Role]:
@@ -80,4 +83,10 @@ async def load(*, session: AsyncSession, incident_id: int) -> Snapshot:
         last_seen=stats.last_seen,
         links=tuple(links.values())[:5],
         responders=tuple(incident.responders),
+        progress=await playbook_store.progress(
+            session=session, incident_id=incident_id, playbook_type=incident.type
+        ),
+        next_update_at=await comms_obligations.next_update_at(
+            session=session, incident_id=incident_id
+        ),
     )

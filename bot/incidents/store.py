@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import insert_ignoring_conflicts
+from bot.db import insert_ignoring_conflicts, insert_or_skip
 from bot.errors import NotFound
 from bot.incidents import rules
 from bot.incidents.schemas import EventKind, IncidentType, Role, Severity, Status
@@ -51,9 +51,7 @@ async def create(*, session: AsyncSession, new: NewIncident) -> Incident | None:
     async with session.begin_nested() as savepoint:
         number = await next_number(session=session)
         values = _incident_values(new, number)
-        stmt = insert_ignoring_conflicts(session, Incident).values(**values)
-        stmt = stmt.on_conflict_do_nothing().returning(Incident.id)
-        incident_id = (await session.execute(stmt)).scalar_one_or_none()
+        incident_id = await insert_or_skip(session, Incident, values)
         if incident_id is None:
             await savepoint.rollback()
             return None
@@ -163,7 +161,7 @@ async def add_event(
     dedupe_key: str | None = None,
 ) -> bool:
     """Add a timeline event; False when one with the same dedupe key already exists."""
-    stmt = insert_ignoring_conflicts(session, TimelineEvent).values(
+    values = dict(
         incident_id=incident_id,
         kind=kind.value,
         actor=actor,
@@ -172,8 +170,15 @@ async def add_event(
         data=data or {},
         dedupe_key=dedupe_key,
     )
-    result = await session.execute(stmt.on_conflict_do_nothing().returning(TimelineEvent.id))
-    return result.scalar_one_or_none() is not None
+    return await insert_or_skip(session, TimelineEvent, values) is not None
+
+
+async def has_event(*, session: AsyncSession, incident_id: int, dedupe_key: str) -> bool:
+    """Whether the timeline holds an event with this dedupe key."""
+    stmt = select(TimelineEvent.id).where(
+        TimelineEvent.incident_id == incident_id, TimelineEvent.dedupe_key == dedupe_key
+    )
+    return (await session.scalar(stmt.limit(1))) is not None
 
 
 async def timeline(*, session: AsyncSession, incident_id: int) -> list[TimelineEvent]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
@@ -32,6 +33,18 @@ ActionKey = Annotated[
 ]
 Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=SLUG_PATTERN)]
 Text = Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
+
+
+class StepState(StrEnum):
+    """Where a step of a running incident stands; a step with no state is open."""
+
+    DONE = "done"
+    SKIPPED = "skipped"
+
+    @property
+    def verb(self) -> str:
+        """Past-tense word for messages, e.g. 'Done'."""
+        return "Done" if self is StepState.DONE else "Skipped"
 
 
 class _Strict(BaseModel):

@@ -80,7 +80,7 @@ def postmortem_view(facts: PostmortemFacts) -> dict[str, Any]:
             [i.kind.value, _cell(i.text), _cell(i.owner), i.due.isoformat(), i.state.value]
             for i in facts.action_items
         ],
-        "blockers": rules.publish_blockers(facts.action_items),
+        "blockers": rules.publish_blockers(facts.action_items, facts.required_kinds),
     }
 
 

@@ -1,12 +1,12 @@
-"""Pure postmortem rules: durations, action-item policy, follow-up timing and command parsing.
+"""Pure postmortem rules: durations, action-item policy and follow-up timing.
 
 The action-item vocabulary lives in `schemas` (the postmortem facts use it too) and is re-exported.
+Parsing of the `/incident` arguments lives in `commands`.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -133,6 +133,11 @@ def default_due(severity: Severity, created: date, policy: Mapping[str, int] | N
 def reminder_at(due: date, tz: str | tzinfo) -> datetime:
     """Return when to remind the owner: 09:00 their time, two days before the due date, in UTC."""
     return _local_moment(due - timedelta(days=REMINDER_DAYS_BEFORE), REMINDER_TIME, _zone(tz))
+
+
+def overdue_at(due: date, tz: str | tzinfo) -> datetime:
+    """Return when an item becomes overdue for its owner: 09:00 their time the day after due."""
+    return _local_moment(due + timedelta(days=1), REMINDER_TIME, _zone(tz))
 
 
 def is_overdue(state: ActionState, due: date, today: date) -> bool:
@@ -277,73 +282,3 @@ def _group(
     for item in sorted(items, key=lambda i: i.due):
         groups[key(item)].append(item)
     return groups
-
-
-# --- /incident action add ----------------------------------------------------------------------
-
-USAGE_ACTION_ADD = (
-    f'/incident action add "<text>" @owner [due YYYY-MM-DD] [kind] (kind: {", ".join(ActionKind)})'
-)
-_QUOTED = re.compile(r'\s*["“”„](?P<text>.*)["“”]\s*(?P<rest>.*)', re.DOTALL)
-_MENTION = re.compile(r"<@(?P<id>[UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_KINDS = frozenset(kind.value for kind in ActionKind)
-
-
-@dataclass(frozen=True)
-class ActionAddArgs:
-    """A parsed `/incident action add`; `due` and `kind` are None when not given."""
-
-    text: str
-    owner_id: str
-    due: date | None = None
-    kind: ActionKind | None = None
-
-
-def parse_action_add(text: str) -> ActionAddArgs:
-    """Parse the arguments after `/incident action add`; raise BadInput with the usage if wrong."""
-    quoted = _QUOTED.fullmatch(text)
-    if not quoted or not quoted["text"].strip():
-        raise _usage("put the action item text in quotes", "text")
-    owners = _MENTION.findall(quoted["rest"])
-    if len(owners) != 1:
-        raise _usage("mention exactly one owner, like @name", "owner")
-    due, kind = _parse_options(_MENTION.sub(" ", quoted["rest"]).split())
-    return ActionAddArgs(_slack_unescape(quoted["text"].strip()), owners[0], due, kind)
-
-
-def _parse_options(words: Sequence[str]) -> tuple[date | None, ActionKind | None]:
-    """Read the optional `due YYYY-MM-DD` and kind words, in any order, each at most once."""
-    due: date | None = None
-    kind: ActionKind | None = None
-    rest = list(words)
-    while rest:
-        raw = rest.pop(0)
-        word = raw.lower()
-        if word == "due" and due is None:
-            due = _parse_date(rest.pop(0) if rest else "")
-        elif word in _KINDS and kind is None:
-            kind = ActionKind(word)
-        else:
-            raise _usage(f"unexpected {raw!r}", "options")
-    return due, kind
-
-
-def _parse_date(word: str) -> date:
-    """Parse an ISO calendar date."""
-    try:
-        if _DATE.fullmatch(word):
-            return date.fromisoformat(word)
-    except ValueError:
-        pass
-    raise _usage(f"due date must look like 2026-12-01, got {word!r}", "due")
-
-
-def _slack_unescape(text: str) -> str:
-    """Undo Slack's escaping of &, < and > in command text."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _usage(problem: str, field: str) -> BadInput:
-    """Return a BadInput that names the problem and shows the usage line."""
-    return BadInput(f"{problem}. Usage: {USAGE_ACTION_ADD}", field=field)

@@ -168,3 +168,5 @@ class PostmortemFacts:
     action_items: tuple[ActionItemFacts, ...] = ()
     samples: tuple[OutputSample, ...] = ()
     notes: str | None = None
+    # Action item kinds publishing needs (the config's `followup.publish_requires`).
+    required_kinds: tuple[ActionKind, ...] = (ActionKind.EVAL_CASE, ActionKind.DETECTION)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.sandbox import demo_core
+from bot.sandbox import demo_comms, demo_core, demo_followup, demo_playbook
 
 if TYPE_CHECKING:
     from bot.sandbox.demo import Scene
 
 SCENES: list[Scene] = [
+    demo_playbook.change_recorded,
     demo_core.alert_fires,
     demo_core.roles_taken,
+    demo_playbook.step_done,
+    demo_playbook.flag_off,
     demo_core.status_update,
-    demo_core.resolved,
+    demo_comms.comms_update,
+    *demo_followup.SCENES,  # evals, a validated resolve, action items, the postmortem
 ]

@@ -7,7 +7,7 @@ shows the user a failure after 3 s. `guarded` listeners report their own errors 
 
 from __future__ import annotations
 
-import functools
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -50,17 +50,40 @@ async def report(
             log.warning("could not tell %s in %s: %s", user, channel, text)
 
 
+# bolt names the request's payload after its kind; a listener may ask for it by any of these.
+_PAYLOAD_NAMES = ("payload", "action", "view", "command", "event", "shortcut", "options")
+_SUPPLIED = ("ack", "body", "respond", "client", "context", *_PAYLOAD_NAMES)
+
+
 def guarded(listener: Listener) -> Listener:
-    """Wrap a listener so its errors are reported to the person instead of raised to bolt.
+    """Wrap a listener so its errors are reported to the person instead of raised to bolt."""
+    wanted = inspect.getfullargspec(listener).args
+    unknown = set(wanted) - set(_SUPPLIED)
+    if unknown:
+        raise TypeError(
+            f"{listener.__name__} asks for {sorted(unknown)}; guarded supplies {_SUPPLIED}"
+        )
 
-    The listener must take `body`; `respond` and `client` are used when it takes them.
-    """
-
-    @functools.wraps(listener)
-    async def wrapper(**kwargs: Any) -> None:
+    async def wrapper(
+        ack: Any,
+        body: dict[str, Any],
+        payload: Any,
+        respond: AsyncRespond | None,
+        client: AsyncWebClient,
+        context: Any,
+    ) -> None:
+        supplied = {
+            "ack": ack,
+            "body": body,
+            "respond": respond,
+            "client": client,
+            "context": context,
+            **dict.fromkeys(_PAYLOAD_NAMES, payload),
+        }
         try:
-            await listener(**kwargs)
+            await listener(**{name: supplied[name] for name in wanted})
         except Exception as exc:  # reported to the person; never raised after the ack
-            await report(exc, kwargs.get("body") or {}, kwargs.get("respond"), kwargs.get("client"))
+            await report(exc, body, respond, client)
 
+    wrapper.__name__ = wrapper.__qualname__ = listener.__name__
     return wrapper  # type: ignore[return-value]

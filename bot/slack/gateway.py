@@ -51,6 +51,7 @@ class SlackGateway:
         self._interval = min_post_interval_s
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._last_post: dict[str, float] = {}
+        self._tz: dict[str, str] = {}  # user id → time zone; zones rarely change
 
     async def create_channel(self, name: str) -> Channel:
         """Create a public channel; NameTaken when the name is in use."""
@@ -86,6 +87,17 @@ class SlackGateway:
                 return None
             raise
         return str(resp["user"]["id"])
+
+    async def display_name(self, user_id: str) -> str | None:
+        """A person's full name (or display name), None when Slack does not know them."""
+        try:
+            resp = await self.client.users_info(user=user_id)
+        except SlackApiError:
+            return None
+        user = resp.get("user") or {}
+        profile = user.get("profile") or {}
+        name = profile.get("real_name") or user.get("real_name") or profile.get("display_name")
+        return str(name) if name else None
 
     async def post(self, channel: str, text: str, blocks: list[Block] | None = None) -> str:
         """Post a message (paced to about one a second per channel); returns its ts."""
@@ -145,6 +157,32 @@ class SlackGateway:
         """Open a modal; returns its view id."""
         resp = await self.client.views_open(trigger_id=trigger_id, view=view)
         return str(resp["view"]["id"])
+
+    async def update_view(self, view_id: str, view: View) -> None:
+        """Replace the content of an open modal."""
+        await self.client.views_update(view_id=view_id, view=view)
+
+    async def reply(self, channel: str, thread_ts: str, text: str) -> str:
+        """Post a reply in a message's thread (paced like every post); returns its ts."""
+        async with self._locks[channel]:
+            await self._pace(channel)
+            resp = await self.client.chat_postMessage(
+                channel=channel, text=text, thread_ts=thread_ts, unfurl_links=False
+            )
+            self._last_post[channel] = time.monotonic()
+        return str(resp["ts"])
+
+    async def user_tz(self, user_id: str, default: str = "UTC") -> str:
+        """Return a user's IANA time zone from `users.info` (cached per process)."""
+        if user_id not in self._tz:
+            try:
+                resp = await self.client.users_info(user=user_id)
+            except SlackApiError as exc:
+                if exc.response.get("error") != "user_not_found":
+                    raise
+                return default
+            self._tz[user_id] = str(resp["user"].get("tz") or default)
+        return self._tz[user_id]
 
     async def publish_home(self, user_id: str, view: View) -> None:
         """Publish the App Home tab for a user."""

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 05:44:17.740423
+Create Date: 2026-11-23 06:03:14.780865
 """
 
 from collections.abc import Sequence
@@ -182,6 +182,9 @@ def upgrade() -> None:
         sa.Column("published_by", sa.String(length=80), nullable=True),
         sa.Column("published_at", bot.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("override_reason", sa.Text(), nullable=True),
+        sa.Column("open_key", sa.String(length=80), nullable=True),
+        sa.Column("published_version", sa.Integer(), nullable=True),
+        sa.Column("message_ts", sa.String(length=40), nullable=True),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["incidents.id"],
@@ -189,6 +192,32 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_comms_drafts")),
+        sa.UniqueConstraint("open_key", name=op.f("uq_comms_drafts_open_key")),
+    )
+    with op.batch_alter_table("comms_drafts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_comms_drafts_incident_id"), ["incident_id"], unique=False
+        )
+
+    op.create_table(
+        "comms_obligations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("obligation", sa.String(length=30), nullable=False),
+        sa.Column("due_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("done_at", bot.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("done_by", sa.String(length=80), nullable=True),
+        sa.Column("reminders", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_comms_obligations_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_comms_obligations")),
+        sa.UniqueConstraint(
+            "incident_id", "obligation", name=op.f("uq_comms_obligations_incident_id_obligation")
+        ),
     )
     op.create_table(
         "containment_runs",
@@ -206,6 +235,11 @@ def upgrade() -> None:
         sa.Column("response_body", sa.Text(), nullable=True),
         sa.Column("duration_ms", sa.Integer(), nullable=True),
         sa.Column("undo_of_id", sa.Integer(), nullable=True),
+        sa.Column("generation", sa.Integer(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("undo_data", sa.JSON(), nullable=False),
+        sa.Column("message_ts", sa.String(length=40), nullable=True),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["incidents.id"],
@@ -287,6 +321,32 @@ def upgrade() -> None:
         sa.UniqueConstraint("incident_id", "role", name=op.f("uq_incident_roles_incident_id_role")),
     )
     op.create_table(
+        "playbook_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("playbook_type", sa.String(length=40), nullable=False),
+        sa.Column("phase_id", sa.String(length=64), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("step_ids", sa.JSON(), nullable=False),
+        sa.Column("channel_id", sa.String(length=40), nullable=True),
+        sa.Column("ts", sa.String(length=40), nullable=True),
+        sa.Column("created_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("retired_at", bot.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_playbook_messages_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_playbook_messages")),
+        sa.UniqueConstraint(
+            "incident_id",
+            "playbook_type",
+            "phase_id",
+            name=op.f("uq_playbook_messages_incident_id_playbook_type_phase_id"),
+        ),
+    )
+    op.create_table(
         "playbook_steps",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=False),
@@ -348,10 +408,51 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "comms_publications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("draft_id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("target", sa.String(length=60), nullable=False),
+        sa.Column("target_kind", sa.String(length=20), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("external_id", sa.String(length=120), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("requested_by", sa.String(length=80), nullable=False),
+        sa.Column("requested_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", bot.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["draft_id"],
+            ["comms_drafts.id"],
+            name=op.f("fk_comms_publications_draft_id_comms_drafts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_comms_publications_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_comms_publications")),
+        sa.UniqueConstraint(
+            "draft_id",
+            "version",
+            "target",
+            name=op.f("uq_comms_publications_draft_id_version_target"),
+        ),
+    )
+    with op.batch_alter_table("comms_publications", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_comms_publications_incident_target", ["incident_id", "target"], unique=False
+        )
+
+    op.create_table(
         "comms_versions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("draft_id", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("scope", sa.JSON(), nullable=False),
         sa.Column("author", sa.String(length=80), nullable=False),
@@ -370,6 +471,10 @@ def upgrade() -> None:
 def downgrade() -> None:
 
     op.drop_table("comms_versions")
+    with op.batch_alter_table("comms_publications", schema=None) as batch_op:
+        batch_op.drop_index("ix_comms_publications_incident_target")
+
+    op.drop_table("comms_publications")
     with op.batch_alter_table("timeline_events", schema=None) as batch_op:
         batch_op.drop_index("ix_timeline_incident_kind_at")
         batch_op.drop_index("ix_timeline_incident_at")
@@ -377,6 +482,7 @@ def downgrade() -> None:
     op.drop_table("timeline_events")
     op.drop_table("postmortems")
     op.drop_table("playbook_steps")
+    op.drop_table("playbook_messages")
     op.drop_table("incident_roles")
     with op.batch_alter_table("eval_runs", schema=None) as batch_op:
         batch_op.drop_index("ix_eval_runs_feature_at")
@@ -387,6 +493,10 @@ def downgrade() -> None:
 
     op.drop_table("due_work")
     op.drop_table("containment_runs")
+    op.drop_table("comms_obligations")
+    with op.batch_alter_table("comms_drafts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_comms_drafts_incident_id"))
+
     op.drop_table("comms_drafts")
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.drop_index("ix_alerts_incident_received")

@@ -85,6 +85,8 @@ def _fact_fields(s: Snapshot) -> list[MarkdownTextObject]:
     ]
     if s.progress is not None:
         facts.append(f"*Playbook*\n{s.progress[0]}/{s.progress[1]} steps")
+    if s.next_update_at is not None and s.status.is_open:
+        facts.append(f"*Next update due*\n{when(s.next_update_at)}")
     return [MarkdownTextObject(text=f) for f in facts]
 
 

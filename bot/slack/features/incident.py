@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from bot.flows import fix_validation
 from bot.flows import incidents as incident_flows
 from bot.incidents import snapshot
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import Status
+from bot.postmortem import commands as postmortem_commands
 from bot.slack import command_text
+from bot.slack.blocks import followup_text, replies
 from bot.slack.blocks import incident as incident_blocks
-from bot.slack.blocks import replies
 from bot.slack.blocks.modals import ModalMeta, declare_modal, update_modal
 from bot.slack.context import SlackContext
 from bot.slack.subcommand import Invocation, Reply, Subcommand
@@ -91,6 +93,7 @@ async def _type(ctx: SlackContext, call: Invocation) -> Reply:
             type_=type_,
             actor=call.user_id,
             now=ctx.deps.clock(),
+            playbooks=ctx.deps.playbooks,
         )
     await ctx.gateway.post(call.channel_id, replies.type_changed(previous, type_, call.user_id))
     return None
@@ -133,7 +136,24 @@ async def _note(ctx: SlackContext, call: Invocation) -> Reply:
 
 
 async def _resolve(ctx: SlackContext, call: Invocation) -> Reply:
-    return await _move(ctx, call, Status.RESOLVED, call.rest or None)
+    args = postmortem_commands.parse_resolve(call.rest)
+    incident_id = await _incident_id(ctx, call)
+    async with ctx.flow() as session:
+        previous = await incident_flows.set_status(
+            session=session,
+            config=ctx.deps.config,
+            incident_id=incident_id,
+            target=Status.RESOLVED,
+            actor=call.user_id,
+            now=ctx.deps.clock(),
+            reason=args.note,
+            override=args.override,
+        )
+        validation = await fix_validation.recorded(session=session, incident_id=incident_id)
+    await ctx.gateway.post(
+        call.channel_id, followup_text.resolved(previous, call.user_id, args.note, validation)
+    )
+    return None
 
 
 async def _reopen(ctx: SlackContext, call: Invocation) -> Reply:
@@ -152,24 +172,6 @@ async def _reopen(ctx: SlackContext, call: Invocation) -> Reply:
     return None
 
 
-async def _move(ctx: SlackContext, call: Invocation, target: Status, reason: str | None) -> Reply:
-    incident_id = await _incident_id(ctx, call)
-    async with ctx.flow() as session:
-        previous = await incident_flows.set_status(
-            session=session,
-            config=ctx.deps.config,
-            incident_id=incident_id,
-            target=target,
-            actor=call.user_id,
-            now=ctx.deps.clock(),
-            reason=reason,
-        )
-    await ctx.gateway.post(
-        call.channel_id, replies.status_changed(previous, target, call.user_id, reason)
-    )
-    return None
-
-
 USAGE = {
     "declare": "`/incident declare [title]` — open a new incident (a form opens)",
     "status": "`/incident status` — show this incident's summary (in an incident channel)",
@@ -179,7 +181,10 @@ USAGE = {
     "type": "`/incident type <type>` — change the incident type",
     "update": "`/incident update [text]` — post a status update (a form opens without text)",
     "note": "`/incident note <text>` — add a note to the timeline",
-    "resolve": "`/incident resolve [reason]` — mark the incident resolved",
+    "resolve": (
+        "`/incident resolve [note]` — resolve once an eval run shows the fix works; "
+        "`/incident resolve --override <reason>` — resolve without that"
+    ),
     "reopen": "`/incident reopen` — reopen a resolved or declined incident",
 }
 _RUN = {
@@ -202,5 +207,6 @@ _CHECK = {
     "severity": command_text.severity,
     "type": command_text.incident_type,
     "note": command_text.required,
+    "resolve": lambda rest, _usage: postmortem_commands.parse_resolve(rest),
 }
 SUBCOMMANDS = [Subcommand(name, USAGE[name], run, _CHECK.get(name)) for name, run in _RUN.items()]

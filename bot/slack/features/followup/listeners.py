@@ -1,0 +1,115 @@
+"""Action item buttons (in the channel and the Home tab), the won't-do modal, the Home tab."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.flows import action_items as item_flows
+from bot.postmortem.schemas import ActionState
+from bot.slack.blocks import followup as followup_blocks
+from bot.slack.blocks.home import home_view
+from bot.slack.context import SlackContext
+from bot.slack.errors import guarded
+from bot.slack.ids import ActionId, BlockId, CallbackId
+
+_MOVES = {
+    ActionId.ITEM_START: ActionState.IN_PROGRESS,
+    ActionId.ITEM_DONE: ActionState.DONE,
+    ActionId.ITEM_REOPEN: ActionState.OPEN,
+}
+
+
+def register(app: AsyncApp, ctx: SlackContext) -> None:
+    """Register the item buttons, the won't-do modal and the Home tab."""
+    for action_id, state in _MOVES.items():
+        app.action(action_id)(guarded(_moved(ctx, state)))
+    app.action(ActionId.ITEM_WONT_DO)(guarded(_ask_reason(ctx)))
+    app.view(CallbackId.ITEM_WONT_DO)(guarded(_reason_given(ctx)))
+    app.event("app_home_opened")(guarded(_home_opened(ctx)))
+
+
+def _from_home(body: dict[str, Any]) -> bool:
+    return (body.get("container") or {}).get("type") == "view"
+
+
+def _moved(ctx: SlackContext, state: ActionState) -> Callable[..., Awaitable[None]]:
+    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user_id = body["user"]["id"]
+        async with ctx.flow() as session:
+            await item_flows.move(
+                session=session,
+                item_id=int(action["value"]),
+                to=state,
+                actor=user_id,
+                now=ctx.deps.clock(),
+            )
+        # The item's message is edited by the queued work the flow woke; the Home is ours.
+        if _from_home(body):
+            await publish_home(ctx, user_id)
+
+    return listener
+
+
+def _ask_reason(ctx: SlackContext) -> Callable[..., Awaitable[None]]:
+    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        async with ctx.flow() as session:
+            item = await item_flows.get(session=session, item_id=int(action["value"]))
+        meta = followup_blocks.ItemMeta(item_id=item.id, from_home=_from_home(body))
+        today = item_flows.today(ctx.deps.config, ctx.deps.clock())
+        await ctx.gateway.open_view(
+            body["trigger_id"], followup_blocks.wont_do_modal(item, meta, today)
+        )
+
+    return listener
+
+
+def _reason_given(ctx: SlackContext) -> Callable[..., Awaitable[None]]:
+    async def listener(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view.get("state", {}).get("values", {})
+        reason = (
+            values.get(BlockId.ITEM_REASON, {}).get(ActionId.ITEM_REASON, {}).get("value") or ""
+        ).strip()
+        if not reason:
+            await ack(
+                response_action="errors",
+                errors={BlockId.ITEM_REASON: "Say why, so the postmortem can show it."},
+            )
+            return
+        await ack()
+        meta = followup_blocks.ItemMeta.model_validate_json(view["private_metadata"])
+        user_id = body["user"]["id"]
+        async with ctx.flow() as session:
+            await item_flows.move(
+                session=session,
+                item_id=meta.item_id,
+                to=ActionState.WONT_DO,
+                actor=user_id,
+                now=ctx.deps.clock(),
+                reason=reason,
+            )
+        if meta.from_home:
+            await publish_home(ctx, user_id)
+
+    return listener
+
+
+def _home_opened(ctx: SlackContext) -> Callable[..., Awaitable[None]]:
+    async def listener(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            await publish_home(ctx, event["user"])
+
+    return listener
+
+
+async def publish_home(ctx: SlackContext, user_id: str) -> None:
+    """Publish a user's Home tab from the current action items."""
+    async with ctx.flow() as session:
+        data = await item_flows.home(
+            session=session, config=ctx.deps.config, user_id=user_id, now=ctx.deps.clock()
+        )
+    await ctx.gateway.publish_home(user_id, home_view(data))
