@@ -118,7 +118,7 @@ class Digest(_Strict):
 
 
 class Followup(_Strict):
-    """Fix validation, postmortems and action-item follow-up (issue 6)."""
+    """Fix validation, postmortems and action-item follow-up."""
 
     validation_required: dict[IncidentType, bool | list[Severity]] = Field(
         default_factory=dict,
