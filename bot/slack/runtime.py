@@ -13,7 +13,7 @@ from bot.slack import app as slack_app
 from bot.slack import features
 from bot.slack.context import SlackContext
 from bot.slack.gateway import SlackGateway, make_client
-from bot.slack.work import SlackWork
+from bot.slack.work import SlackWork, slack_retries
 
 
 @dataclass
@@ -47,8 +47,9 @@ def build(deps: Deps, *, min_post_interval_s: float = 1.0) -> SlackRuntime:
     worker = Worker(deps, {})
     deps.wake_worker = worker.wake
     ctx = SlackContext(deps=deps, gateway=gateway, worker=worker)
-    worker.handlers.update(SlackWork(deps, gateway).handlers())
+    handlers = SlackWork(deps, gateway).handlers()
     for module in features.MODULES:
-        worker.handlers.update(module.work_handlers(ctx))
+        handlers.update(module.work_handlers(ctx))
+    worker.handlers.update({kind: slack_retries(run) for kind, run in handlers.items()})
     app = slack_app.build_app(ctx, signing_secret=settings.slack_signing_secret.get_secret_value())
     return SlackRuntime(ctx=ctx, app=app)

@@ -40,12 +40,12 @@ class SlackWork:
     def handlers(self) -> dict[str, Handler]:
         """Due-work kinds this module handles."""
         return {
-            incident_flows.OPEN_CHANNEL: _slack_errors(self.open_channel),
-            incident_flows.REFRESH_SUMMARY: _slack_errors(self.refresh_summary),
-            incident_flows.ROLE_DM: _slack_errors(self.role_dm),
-            incident_flows.ROLE_NUDGE: _slack_errors(self.role_nudge),
-            incident_flows.POST_MESSAGE: _slack_errors(self.post_message),
-            ANNOUNCE: _slack_errors(self.announce),
+            incident_flows.OPEN_CHANNEL: self.open_channel,
+            incident_flows.REFRESH_SUMMARY: self.refresh_summary,
+            incident_flows.ROLE_DM: self.role_dm,
+            incident_flows.ROLE_NUDGE: self.role_nudge,
+            incident_flows.POST_MESSAGE: self.post_message,
+            ANNOUNCE: self.announce,
         }
 
     async def _snapshot(self, incident_id: int) -> snapshot.Snapshot:
@@ -199,7 +199,7 @@ class SlackWork:
         await self.gateway.post(channel, str(item.payload["text"]))
 
 
-def _slack_errors(handler: Callable[[due.Claimed], Awaitable[None]]) -> Handler:
+def slack_retries(handler: Callable[[due.Claimed], Awaitable[None]]) -> Handler:
     """Turn Slack's temporary failures into RetryLater (with Retry-After when given)."""
 
     @functools.wraps(handler)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import ClientError
@@ -32,9 +30,9 @@ def work_handlers(ctx: SlackContext) -> dict[str, Handler]:
     work = CommsWork(ctx)
     return {
         ARM: work.arm,
-        comms_flows.REFRESH_CARD: _slack_errors(work.refresh_card),
+        comms_flows.REFRESH_CARD: work.refresh_card,
         comms_publish.PUBLISH: work.publish,
-        comms_obligations.REMIND: _slack_errors(work.remind),
+        comms_obligations.REMIND: work.remind,
     }
 
 
@@ -142,22 +140,3 @@ class CommsWork:
             comms_blocks.reminder_text(notice),
             comms_blocks.reminder_blocks(notice),
         )
-
-
-def _slack_errors(handler: Callable[[due.Claimed], Awaitable[None]]) -> Handler:
-    """Turn Slack's temporary failures into RetryLater (with Retry-After when given)."""
-
-    @functools.wraps(handler)
-    async def wrapped(item: due.Claimed) -> None:
-        try:
-            await handler(item)
-        except SlackApiError as exc:
-            retry_after = exc.response.headers.get("Retry-After") if exc.response else None
-            error = exc.response.get("error") if exc.response else str(exc)
-            raise RetryLater(
-                f"Slack: {error}", float(retry_after) if retry_after else None
-            ) from exc
-        except (ClientError, TimeoutError) as exc:
-            raise RetryLater(f"Slack unreachable: {exc!r}") from exc
-
-    return wrapped

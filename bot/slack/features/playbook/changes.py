@@ -11,7 +11,6 @@ from bot.flows import incidents as incident_flows
 from bot.jobs import Handler, RetryLater
 from bot.slack.blocks import changes as change_blocks
 from bot.slack.context import SlackContext
-from bot.slack.features.playbook.common import slack_retries
 from bot.slack.subcommand import Invocation, Reply, Subcommand
 
 ON_CHANNEL_OPEN = (change_flows.POST_ON_OPEN,)
@@ -78,6 +77,6 @@ def work_handlers(ctx: SlackContext) -> dict[str, Handler]:
             await ctx.gateway.post(arrival.channel_id, change_blocks.arrival_text(arrival))
 
     return {
-        change_flows.POST_ON_OPEN: slack_retries(on_open),
-        change_flows.POST_ARRIVAL: slack_retries(on_arrival),
+        change_flows.POST_ON_OPEN: on_open,
+        change_flows.POST_ARRIVAL: on_arrival,
     }

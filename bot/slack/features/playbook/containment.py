@@ -17,7 +17,7 @@ from bot.slack.blocks import containment as containment_blocks
 from bot.slack.blocks.containment import ConfirmMeta
 from bot.slack.context import SlackContext
 from bot.slack.errors import guarded
-from bot.slack.features.playbook.common import slack_retries, split_value
+from bot.slack.features.playbook.common import split_value
 from bot.slack.ids import ActionId, CallbackId
 
 
@@ -142,4 +142,4 @@ def work_handlers(ctx: SlackContext) -> dict[str, Handler]:
         async with session_scope(ctx.deps.sessions) as session:
             await report_flows.reported(session=session, run_id=run_id, ts=ts)
 
-    return {containment_flows.REPORT_RUN: slack_retries(report)}
+    return {containment_flows.REPORT_RUN: report}

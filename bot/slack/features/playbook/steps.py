@@ -18,7 +18,7 @@ from bot.playbook.schemas import StepState
 from bot.slack.blocks import playbook as playbook_blocks
 from bot.slack.context import SlackContext
 from bot.slack.errors import guarded
-from bot.slack.features.playbook.common import slack_retries, split_value
+from bot.slack.features.playbook.common import split_value
 from bot.slack.ids import ActionId
 
 ON_CHANNEL_OPEN = (playbook_flows.POST_PLAYBOOK,)
@@ -59,9 +59,9 @@ def work_handlers(ctx: SlackContext) -> dict[str, Handler]:
     """Post the playbook, re-render a phase after a click, nudge a late phase."""
     work = _StepWork(ctx)
     return {
-        playbook_flows.POST_PLAYBOOK: slack_retries(work.post_playbook),
-        playbook_flows.RENDER_PHASE: slack_retries(work.render_phase),
-        playbook_flows.PHASE_DUE: slack_retries(work.phase_due),
+        playbook_flows.POST_PLAYBOOK: work.post_playbook,
+        playbook_flows.RENDER_PHASE: work.render_phase,
+        playbook_flows.PHASE_DUE: work.phase_due,
     }
 
 
