@@ -9,6 +9,10 @@ import typer
 from bot.errors import ConfigError
 from bot.settings import Settings
 
+# Longer than uvicorn's 5 s default: load balancers and monitors reuse idle connections for
+# up to a minute, and a connection closed under them fails their next request.
+KEEP_ALIVE_S = 75
+
 cli = typer.Typer(help="A Slack bot for incidents in AI/LLM products.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
@@ -43,13 +47,14 @@ def serve(
                 port=port,
                 workers=workers,
                 log_level="warning",
+                timeout_keep_alive=KEEP_ALIVE_S,
             )
             return
         app = composition.build_app(composition.build_deps(settings))
     except ConfigError as exc:
         _fail(str(exc))
         return
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_keep_alive=KEEP_ALIVE_S)
 
 
 @cli.command()
