@@ -8,9 +8,11 @@ signatures. Each scene acts as a person or a monitor would; the transcript shows
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot import migrate
@@ -32,6 +34,7 @@ class Transcript:
 
     stage: Stage
     out: Print
+    clock: DemoClock
     seen: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def names(self) -> Names:
@@ -42,7 +45,8 @@ class Transcript:
         )
 
     def scene(self, title: str) -> None:
-        """Start a scene."""
+        """Start a scene; a title starting `HH:MM` (or `Next day`) moves the demo clock there."""
+        self.clock.follow(title)
         self.out(f"\n### {title}")
 
     def say(self, line: str) -> None:
@@ -91,6 +95,27 @@ class Transcript:
 
 
 Scene = Callable[[Stage, Transcript], Awaitable[None]]
+DEMO_DAY = datetime(2026, 11, 23, tzinfo=UTC)  # the day the demo's alert and change carry
+
+
+class DemoClock:
+    """The time the demo's people and monitors act at; queued work falls due against it."""
+
+    def __init__(self) -> None:
+        self.now = DEMO_DAY.replace(hour=2, minute=30)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def follow(self, title: str) -> None:
+        """Move to the scene's time; never backwards, so work already due stays due."""
+        if match := re.match(r"(\d\d):(\d\d) ", title):
+            hour, minute = int(match.group(1)), int(match.group(2))
+            at = self.now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+            self.now = max(self.now, at)
+        elif title.startswith("Next day"):
+            self.now = (self.now + timedelta(days=1)).replace(hour=10, minute=0)
+        self.now += timedelta(seconds=1)
 
 
 def demo_config() -> Config:
@@ -119,15 +144,17 @@ async def run(out: Print = print, scenes: list[Scene] | None = None) -> Stage | 
                 INCIDENTBOT_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
             )
             engine = make_engine(url)
+            clock = DemoClock()
             deps = Deps(
                 settings=settings,
                 config=demo_config(),
                 engine=engine,
                 sessions=make_sessionmaker(engine),
+                clock=clock,
             )
             try:
                 async with serve(deps, slack) as stage:
-                    transcript = Transcript(stage, out)
+                    transcript = Transcript(stage, out, clock)
                     for scene in scenes if scenes is not None else demo_scenes.SCENES:
                         await scene(stage, transcript)
                         await stage.settle()
