@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.evals.schemas import EvalIn
@@ -29,13 +28,3 @@ async def add(
     session.add(row)
     await session.flush()
     return row
-
-
-async def for_feature(
-    *, session: AsyncSession, feature: str, since: datetime | None = None
-) -> list[EvalRun]:
-    """Eval runs for a feature, oldest first."""
-    stmt = select(EvalRun).where(EvalRun.feature == feature).order_by(EvalRun.at, EvalRun.id)
-    if since is not None:
-        stmt = stmt.where(EvalRun.at >= since)
-    return list((await session.scalars(stmt)).all())

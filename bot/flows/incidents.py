@@ -23,7 +23,6 @@ OPEN_CHANNEL = "slack.open_channel"
 REFRESH_SUMMARY = "slack.refresh_summary"
 ROLE_DM = "slack.role_dm"
 ROLE_NUDGE = "slack.role_nudge"
-POST_MESSAGE = "slack.post_message"
 
 
 class NotInIncident(BotError):
@@ -99,26 +98,6 @@ async def refresh_later(*, session: AsyncSession, incident: Incident, now: datet
         subject_key=str(incident.id),
         due_at=now,
         incident_id=incident.id,
-    )
-
-
-async def post_later(
-    *,
-    session: AsyncSession,
-    incident: Incident,
-    key: str,
-    text: str,
-    now: datetime,
-    channel: str | None = None,
-) -> None:
-    """Queue a message for the incident channel (or another channel), durably."""
-    await due.schedule(
-        session=session,
-        kind=POST_MESSAGE,
-        subject_key=f"{incident.id}:{key}",
-        due_at=now,
-        incident_id=incident.id,
-        payload={"text": text, "channel": channel},
     )
 
 

@@ -44,7 +44,6 @@ class SlackWork:
             incident_flows.REFRESH_SUMMARY: self.refresh_summary,
             incident_flows.ROLE_DM: self.role_dm,
             incident_flows.ROLE_NUDGE: self.role_nudge,
-            incident_flows.POST_MESSAGE: self.post_message,
             ANNOUNCE: self.announce,
         }
 
@@ -188,15 +187,6 @@ class SlackWork:
                     due_at=self.deps.clock() + NUDGE_AGAIN,
                     payload={"count": count},
                 )
-
-    async def post_message(self, item: due.Claimed) -> None:
-        """Post a queued message to the incident channel (or the channel it names)."""
-        assert item.incident_id is not None
-        snap = await self._snapshot(item.incident_id)
-        channel = item.payload.get("channel") or snap.channel_id
-        if channel is None:
-            raise RetryLater("the incident channel does not exist yet")
-        await self.gateway.post(channel, str(item.payload["text"]))
 
 
 def slack_retries(handler: Callable[[due.Claimed], Awaitable[None]]) -> Handler:

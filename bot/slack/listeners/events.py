@@ -38,14 +38,6 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             ctx, event.get("channel_id") or item["channel"], message, actor=event["user"]
         )
 
-    @app.event("reaction_removed")
-    async def ignore_reaction_removed() -> None:
-        return None
-
-    @app.event("pin_removed")
-    async def ignore_pin_removed() -> None:
-        return None
-
 
 async def _capture(ctx: SlackContext, channel: str, message: dict[str, Any], actor: str) -> None:
     async with ctx.flow() as session:
