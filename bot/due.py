@@ -7,6 +7,8 @@ or reschedules them with backoff. A claim expires, so work held by a crashed pro
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import insert_ignoring_conflicts
 from bot.models import DueWork
 
-CLAIM_FOR = timedelta(minutes=2)
+# Longer than any handler runs (Slack calls time out after 15 s and retry 3 times); a worker
+# never re-claims work it is still running, and a claim's token stops a stale run finishing it.
+CLAIM_FOR = timedelta(minutes=10)
 SCHEDULED = "due_work_scheduled"
 MAX_BACKOFF = timedelta(minutes=10)
 
@@ -30,6 +34,7 @@ class Claimed:
     incident_id: int | None
     payload: dict[str, Any]
     attempts: int
+    token: str
 
 
 async def schedule(
@@ -48,13 +53,13 @@ async def schedule(
     have read the state before this change, so its claim is released and the work runs again.
     """
     session.info[SCHEDULED] = True  # tells the caller's scope to wake the worker after commit
-    pending = (
-        await session.execute(
-            select(DueWork.id, DueWork.claimed_by).where(
-                DueWork.kind == kind, DueWork.subject_key == subject_key, DueWork.done_at.is_(None)
-            )
-        )
-    ).first()
+    stmt = select(DueWork.id, DueWork.claimed_by).where(
+        DueWork.kind == kind, DueWork.subject_key == subject_key, DueWork.done_at.is_(None)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Locked until this transaction commits, so no worker runs it on the old state meanwhile.
+        stmt = stmt.with_for_update()
+    pending = (await session.execute(stmt)).first()
     if pending is not None:
         if pending.claimed_by is not None and rearm:
             await _run_again(session, pending.id, due_at)
@@ -93,7 +98,7 @@ async def _run_again(session: AsyncSession, work_id: int, due_at: datetime) -> N
     await session.execute(
         update(DueWork)
         .where(DueWork.id == work_id, DueWork.done_at.is_(None))
-        .values(claimed_by=None, claimed_until=None, attempts=0, due_at=due_at)
+        .values(claimed_by=None, claimed_until=None, claim_token=None, attempts=0, due_at=due_at)
     )
 
 
@@ -107,9 +112,14 @@ async def cancel(*, session: AsyncSession, kind: str, subject_key: str, now: dat
 
 
 async def claim(
-    *, session: AsyncSession, worker: str, now: datetime, limit: int = 20
+    *,
+    session: AsyncSession,
+    worker: str,
+    now: datetime,
+    limit: int = 20,
+    running: Collection[int] = (),
 ) -> list[Claimed]:
-    """Claim due, unclaimed (or expired) work for this worker."""
+    """Claim due, unclaimed (or expired) work for this worker, except what it is running."""
     stmt = (
         select(DueWork)
         .where(DueWork.done_at.is_(None), DueWork.due_at <= now)
@@ -117,35 +127,44 @@ async def claim(
         .order_by(DueWork.due_at, DueWork.id)
         .limit(limit)
     )
+    if running:
+        stmt = stmt.where(DueWork.id.not_in(list(running)))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     rows = list((await session.scalars(stmt)).all())
     for row in rows:
         row.claimed_by, row.claimed_until = worker, now + CLAIM_FOR
+        row.claim_token = uuid.uuid4().hex
         row.attempts += 1
     await session.flush()
     return [
-        Claimed(r.id, r.kind, r.subject_key, r.incident_id, dict(r.payload), r.attempts)
+        Claimed(
+            r.id,
+            r.kind,
+            r.subject_key,
+            r.incident_id,
+            dict(r.payload),
+            r.attempts,
+            r.claim_token or "",
+        )
         for r in rows
     ]
 
 
-async def complete(*, session: AsyncSession, work_id: int, worker: str, now: datetime) -> None:
-    """Mark claimed work done."""
+async def complete(*, session: AsyncSession, item: Claimed, now: datetime) -> None:
+    """Mark claimed work done (unless it was re-armed or re-claimed meanwhile)."""
     await session.execute(
         update(DueWork)
-        .where(DueWork.id == work_id, DueWork.claimed_by == worker)
-        .values(done_at=now, claimed_until=None)
+        .where(DueWork.id == item.id, DueWork.claim_token == item.token)
+        .values(done_at=now, claimed_until=None, claim_token=None)
     )
 
 
-async def give_up(
-    *, session: AsyncSession, work_id: int, worker: str, now: datetime, error: str
-) -> None:
+async def give_up(*, session: AsyncSession, item: Claimed, now: datetime, error: str) -> None:
     """Stop retrying claimed work, keeping the last error on the row."""
     await session.execute(
         update(DueWork)
-        .where(DueWork.id == work_id, DueWork.claimed_by == worker)
+        .where(DueWork.id == item.id, DueWork.claim_token == item.token)
         .values(done_at=now, claimed_until=None, last_error=f"gave up: {error}"[:2000])
     )
 
@@ -160,21 +179,20 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
 async def retry_later(
     *,
     session: AsyncSession,
-    work_id: int,
-    worker: str,
+    item: Claimed,
     now: datetime,
-    attempts: int,
     error: str,
     retry_after: float | None = None,
 ) -> None:
     """Release claimed work to run again after a backoff, keeping the error."""
     await session.execute(
         update(DueWork)
-        .where(DueWork.id == work_id, DueWork.claimed_by == worker)
+        .where(DueWork.id == item.id, DueWork.claim_token == item.token)
         .values(
-            due_at=now + backoff(attempts, retry_after),
+            due_at=now + backoff(item.attempts, retry_after),
             claimed_by=None,
             claimed_until=None,
+            claim_token=None,
             last_error=error[:2000],
         )
     )

@@ -54,6 +54,7 @@ class Worker:
         self._claiming = asyncio.Lock()
         self._again = False
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._running_ids: set[int] = set()
         self._wakers: set[asyncio.Task[None]] = set()
 
     async def run_due(self) -> None:
@@ -83,8 +84,10 @@ class Worker:
                     worker=self.worker_id,
                     now=self.deps.clock(),
                     limit=min(free, 20),
+                    running=self._running_ids,
                 )
             for item in batch:
+                self._running_ids.add(item.id)
                 task = asyncio.get_running_loop().create_task(self._run_one(item))
                 self._in_flight.add(task)
                 task.add_done_callback(self._finished)
@@ -98,6 +101,12 @@ class Worker:
             self.wake()  # more may be due that did not fit
 
     async def _run_one(self, item: due.Claimed) -> None:
+        try:
+            await self._run_handler(item)
+        finally:
+            self._running_ids.discard(item.id)
+
+    async def _run_handler(self, item: due.Claimed) -> None:
         handler = self.handlers.get(item.kind)
         try:
             if handler is None:
@@ -107,9 +116,7 @@ class Worker:
             await self._failed(item, exc)
             return
         async with session_scope(self.deps.sessions) as session:
-            await due.complete(
-                session=session, work_id=item.id, worker=self.worker_id, now=self.deps.clock()
-            )
+            await due.complete(session=session, item=item, now=self.deps.clock())
 
     async def _failed(self, item: due.Claimed, exc: Exception) -> None:
         message = f"{type(exc).__name__}: {exc}"
@@ -123,23 +130,15 @@ class Worker:
                     item.attempts,
                     message,
                 )
-                await due.give_up(
-                    session=session,
-                    work_id=item.id,
-                    worker=self.worker_id,
-                    now=self.deps.clock(),
-                    error=message,
-                )
+                await due.give_up(session=session, item=item, now=self.deps.clock(), error=message)
                 return
             log.warning(
                 "%s %s failed (attempt %d): %s", item.kind, item.subject_key, item.attempts, message
             )
             await due.retry_later(
                 session=session,
-                work_id=item.id,
-                worker=self.worker_id,
+                item=item,
                 now=self.deps.clock(),
-                attempts=item.attempts,
                 error=message,
                 retry_after=retry_after,
             )

@@ -188,6 +188,8 @@ class DueWork(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[str | None] = mapped_column(String(80))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # New on every claim: only the run holding the current claim may finish or reschedule it.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

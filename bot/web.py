@@ -195,7 +195,7 @@ async def _read_body(request: Request) -> bytes:
 
 def _decode(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
+        return json.loads(raw.decode("utf-8"))  # the raw body is kept as UTF-8 text
     except UnicodeDecodeError as exc:
         raise HTTPProblem(400, "body is not UTF-8") from exc
     except json.JSONDecodeError as exc:

@@ -155,7 +155,7 @@ async def test_a_restarted_worker_sends_a_reminder_exactly_once(stage: Stage) ->
         clock.advance(minutes=1)
         await replica.ctx.worker.run_due()
         assert reminders(stage) == 0  # the dead claim has not expired yet
-        clock.advance(minutes=2)
+        clock.now += due.CLAIM_FOR
         await replica.ctx.worker.run_due()
         await replica.ctx.worker.run_due()
         await stage.settle()  # the original worker finds nothing left to do

@@ -118,7 +118,7 @@ async def assign_role(
     now: datetime,
 ) -> RoleChange:
     """Give a role to someone (a handover when it is held) and tell them their duties."""
-    incident = await incident_store.get(session=session, incident_id=incident_id)
+    incident = await incident_store.get(session=session, incident_id=incident_id, lock=True)
     previous = await incident_store.assign_role(
         session=session, incident=incident, role=role, user_id=user_id, actor=actor, at=now
     )
@@ -210,7 +210,7 @@ async def set_status(
         )
         reason = f"fix validation overridden: {override}" if override else reason
     else:
-        incident = await incident_store.get(session=session, incident_id=incident_id)
+        incident = await incident_store.get(session=session, incident_id=incident_id, lock=True)
     previous = await incident_store.set_status(
         session=session, incident=incident, target=target, actor=actor, at=now, reason=reason
     )
@@ -223,7 +223,7 @@ async def set_status(
 
 async def reopen(*, session: AsyncSession, incident_id: int, actor: str, now: datetime) -> Status:
     """Reopen a resolved or declined incident; returns the status it came from."""
-    incident = await incident_store.get(session=session, incident_id=incident_id)
+    incident = await incident_store.get(session=session, incident_id=incident_id, lock=True)
     target = incident_rules.reopen_target(Status(incident.status))
     previous = await incident_store.set_status(
         session=session, incident=incident, target=target, actor=actor, at=now, reason="reopened"
@@ -308,7 +308,7 @@ async def capture_message(
 async def _permitted(
     session: AsyncSession, allowed: list[Role], incident_id: int, actor: str, what: str
 ) -> Incident:
-    incident = await incident_store.get(session=session, incident_id=incident_id)
+    incident = await incident_store.get(session=session, incident_id=incident_id, lock=True)
     held = await incident_store.roles(session=session, incident_id=incident_id)
     permissions.require(allowed, held, actor, what)
     return incident

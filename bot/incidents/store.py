@@ -88,9 +88,11 @@ def _incident_values(new: NewIncident, number: int) -> dict[str, Any]:
     }
 
 
-async def get(*, session: AsyncSession, incident_id: int) -> Incident:
-    """Load an incident by id or raise NotFound."""
-    incident = await session.get(Incident, incident_id, populate_existing=True)
+async def get(*, session: AsyncSession, incident_id: int, lock: bool = False) -> Incident:
+    """Load an incident by id or raise NotFound; `lock` holds its row until commit."""
+    incident = await session.get(
+        Incident, incident_id, populate_existing=True, with_for_update=lock or None
+    )
     if incident is None:
         raise NotFound(f"no incident with id {incident_id}")
     return incident

@@ -189,9 +189,9 @@ class SlackGateway:
         await self.client.views_publish(user_id=user_id, view=view)
 
     async def message(self, channel: str, ts: str) -> dict[str, Any] | None:
-        """Fetch one message by its ts."""
+        """Fetch one top-level message by its ts; None for thread replies, which history lacks."""
         resp = await self.client.conversations_history(
             channel=channel, latest=ts, inclusive=True, limit=1
         )
-        messages = resp.get("messages") or []
+        messages = [m for m in resp.get("messages") or [] if m.get("ts") == ts]
         return dict(messages[0]) if messages else None

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 06:03:14.780865
+Create Date: 2026-11-23 07:25:28.402805
 """
 
 from collections.abc import Sequence
@@ -266,6 +266,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("claimed_by", sa.String(length=80), nullable=True),
         sa.Column("claimed_until", bot.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claim_token", sa.String(length=32), nullable=True),
         sa.Column("done_at", bot.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", bot.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

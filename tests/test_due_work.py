@@ -1,0 +1,99 @@
+"""The database-backed work queue: a running item is never run twice, a stale run never finishes
+work that was re-armed meanwhile, and failures are retried."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot import due
+from bot.db import session_scope
+from bot.deps import Deps
+from bot.jobs import Worker
+from bot.models import DueWork
+
+START = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def row(deps: Deps) -> DueWork:
+    async with session_scope(deps.sessions) as s:
+        return (await s.scalars(select(DueWork))).one()
+
+
+async def test_a_long_run_is_not_started_again_when_its_claim_expires(deps: Deps) -> None:
+    clock, release, runs = Clock(), asyncio.Event(), []
+    deps.clock = clock
+
+    async def slow(item: due.Claimed) -> None:
+        runs.append(item.attempts)
+        await release.wait()
+
+    worker = Worker(deps, {"slow": slow})
+    async with session_scope(deps.sessions) as s:
+        await due.schedule(session=s, kind="slow", subject_key="1", due_at=START)
+    await worker.tick()
+    await asyncio.sleep(0.05)
+    clock.now = START + due.CLAIM_FOR + timedelta(minutes=1)  # the claim has lapsed
+    await worker.tick()
+    await asyncio.sleep(0.05)
+    release.set()
+    await worker.drain()
+    assert runs == [1]
+    assert (await row(deps)).done_at is not None
+
+
+async def test_a_stale_run_does_not_finish_work_re_armed_while_it_ran(deps: Deps) -> None:
+    clock, started, release = Clock(), asyncio.Event(), asyncio.Event()
+    deps.clock = clock
+    calls: list[int] = []
+
+    async def refresh(item: due.Claimed) -> None:
+        calls.append(item.attempts)
+        started.set()
+        if len(calls) == 1:
+            await release.wait()
+
+    worker = Worker(deps, {"refresh": refresh})
+    async with session_scope(deps.sessions) as s:
+        await due.schedule(session=s, kind="refresh", subject_key="7", due_at=START)
+    await worker.tick()
+    await started.wait()
+    async with session_scope(deps.sessions) as s:  # new state arrives during the first run
+        await due.schedule(session=s, kind="refresh", subject_key="7", due_at=START)
+    release.set()
+    await worker.drain()
+    assert (await row(deps)).done_at is None  # the first run's finish was not the last word
+    await worker.run_due()
+    assert len(calls) == 2 and (await row(deps)).done_at is not None
+
+
+async def test_a_failure_is_retried_with_backoff(deps: Deps) -> None:
+    clock = Clock()
+    deps.clock = clock
+    attempts: list[int] = []
+
+    async def flaky(item: due.Claimed) -> None:
+        attempts.append(item.attempts)
+        if item.attempts == 1:
+            raise RuntimeError("Slack said 503")
+
+    worker = Worker(deps, {"flaky": flaky})
+    async with session_scope(deps.sessions) as s:
+        await due.schedule(session=s, kind="flaky", subject_key="1", due_at=START)
+    await worker.run_due()
+    failed = await row(deps)
+    assert failed.done_at is None and failed.last_error == "RuntimeError: Slack said 503"
+    assert failed.due_at == START + timedelta(seconds=5)
+    clock.now = START + timedelta(seconds=5)
+    await worker.run_due()
+    assert attempts == [1, 2] and (await row(deps)).done_at is not None
