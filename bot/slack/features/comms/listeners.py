@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -22,6 +21,7 @@ from bot.slack.blocks.comms_modal import (
     title_block_id,
 )
 from bot.slack.context import SlackContext
+from bot.slack.errors import guarded
 from bot.slack.features.comms import form
 from bot.slack.features.comms.opening import error_text, open_draft, open_form, show_form
 from bot.slack.ids import ActionId, BlockId, CallbackId
@@ -31,26 +31,14 @@ Body = dict[str, Any]
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register the comms buttons and form submissions."""
-    app.action(re.compile(rf"^{ActionId.OPEN_COMMS}(:.*)?$"))(_open(ctx))
-    app.action(ActionId.COMMS_PREVIEW)(_preview(ctx))
-    app.action(ActionId.COMMS_APPROVE)(_approve(ctx))
-    app.action(ActionId.COMMS_EDIT)(_edit(ctx))
-    app.action(ActionId.COMMS_RETRY)(_retry(ctx))
-    app.action(ActionId.COMMS_HISTORY)(_history(ctx))
-    app.view(CallbackId.COMMS_DRAFT)(_save(ctx))
-    app.view(CallbackId.COMMS_OVERRIDE)(_override(ctx))
-
-
-async def _answering(respond: AsyncRespond, work: Awaitable[None]) -> None:
-    """Run a button's work after its ack, telling the clicker about our errors.
-
-    Raising after ack() would reach the app's error handler, but bolt then loses the ack it
-    already sent and answers Slack late; so errors are answered here.
-    """
-    try:
-        await work
-    except BotError as exc:
-        await respond(text=f"⚠️ {exc}", response_type="ephemeral", replace_original=False)
+    app.action(re.compile(rf"^{ActionId.OPEN_COMMS}(:.*)?$"))(guarded(_open(ctx)))
+    app.action(ActionId.COMMS_PREVIEW)(guarded(_preview(ctx)))
+    app.action(ActionId.COMMS_APPROVE)(guarded(_approve(ctx)))
+    app.action(ActionId.COMMS_EDIT)(guarded(_edit(ctx)))
+    app.action(ActionId.COMMS_RETRY)(guarded(_retry(ctx)))
+    app.action(ActionId.COMMS_HISTORY)(guarded(_history(ctx)))
+    app.view(CallbackId.COMMS_DRAFT)(guarded(_save(ctx)))
+    app.view(CallbackId.COMMS_OVERRIDE)(guarded(_override(ctx)))
 
 
 def _channel(body: Body) -> str:
@@ -73,7 +61,7 @@ def _kind(action: Body) -> CommsKind:
 def _open(ctx: SlackContext) -> Any:
     async def open_comms(ack: AsyncAck, body: Body, action: Body, respond: AsyncRespond) -> None:
         await ack()
-        await _answering(respond, _open_form(ctx, body, action))
+        await _open_form(ctx, body, action)
 
     return open_comms
 
@@ -195,7 +183,7 @@ def _saved_text(saved: comms_flows.Saved) -> str:
 def _approve(ctx: SlackContext) -> Any:
     async def approve(ack: AsyncAck, body: Body, action: Body, respond: AsyncRespond) -> None:
         await ack()
-        await _answering(respond, _approve_draft(ctx, body, action, respond))
+        await _approve_draft(ctx, body, action, respond)
 
     return approve
 
@@ -272,7 +260,7 @@ def _edit(ctx: SlackContext) -> Any:
             channel_id=_channel(body),
             draft_id=int(action["value"]),
         )
-        await _answering(respond, work)
+        await work
 
     return edit
 
@@ -280,7 +268,7 @@ def _edit(ctx: SlackContext) -> Any:
 def _retry(ctx: SlackContext) -> Any:
     async def retry(ack: AsyncAck, body: Body, action: Body, respond: AsyncRespond) -> None:
         await ack()
-        await _answering(respond, _retry_failed(ctx, body, action, respond))
+        await _retry_failed(ctx, body, action, respond)
 
     return retry
 
@@ -301,7 +289,7 @@ async def _retry_failed(ctx: SlackContext, body: Body, action: Body, respond: As
 def _history(ctx: SlackContext) -> Any:
     async def history(ack: AsyncAck, action: Body, respond: AsyncRespond) -> None:
         await ack()
-        await _answering(respond, _show_history(ctx, int(action["value"]), respond))
+        await _show_history(ctx, int(action["value"]), respond)
 
     return history
 
