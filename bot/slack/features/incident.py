@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.flows import fix_validation
 from bot.flows import incidents as incident_flows
 from bot.incidents import snapshot
@@ -22,10 +27,14 @@ async def _declare(ctx: SlackContext, call: Invocation) -> Reply:
     return None
 
 
-async def _incident_id(ctx: SlackContext, call: Invocation) -> int:
+@asynccontextmanager
+async def _in_incident(
+    ctx: SlackContext, call: Invocation
+) -> AsyncIterator[tuple[AsyncSession, int]]:
+    """One flow's session and the id of this channel's incident (NotInIncident otherwise)."""
     async with ctx.flow() as session:
         incident = await incident_flows.in_channel(session=session, channel_id=call.channel_id)
-        return incident.id
+        yield session, incident.id
 
 
 async def _status(ctx: SlackContext, call: Invocation) -> Reply:
@@ -50,8 +59,7 @@ async def _list(ctx: SlackContext, call: Invocation) -> Reply:
 
 async def _role(ctx: SlackContext, call: Invocation) -> Reply:
     role, user_id = command_text.role_and_user(call.rest, USAGE["role"])
-    incident_id = await _incident_id(ctx, call)
-    async with ctx.flow() as session:
+    async with _in_incident(ctx, call) as (session, incident_id):
         change = await incident_flows.assign_role(
             session=session,
             incident_id=incident_id,
@@ -66,8 +74,7 @@ async def _role(ctx: SlackContext, call: Invocation) -> Reply:
 
 async def _severity(ctx: SlackContext, call: Invocation) -> Reply:
     severity = command_text.severity(call.rest, USAGE["severity"])
-    incident_id = await _incident_id(ctx, call)
-    async with ctx.flow() as session:
+    async with _in_incident(ctx, call) as (session, incident_id):
         previous = await incident_flows.change_severity(
             session=session,
             config=ctx.deps.config,
@@ -84,8 +91,7 @@ async def _severity(ctx: SlackContext, call: Invocation) -> Reply:
 
 async def _type(ctx: SlackContext, call: Invocation) -> Reply:
     type_ = command_text.incident_type(call.rest, USAGE["type"])
-    incident_id = await _incident_id(ctx, call)
-    async with ctx.flow() as session:
+    async with _in_incident(ctx, call) as (session, incident_id):
         previous = await incident_flows.change_type(
             session=session,
             config=ctx.deps.config,
@@ -123,8 +129,7 @@ async def _update(ctx: SlackContext, call: Invocation) -> Reply:
 
 
 async def _note(ctx: SlackContext, call: Invocation) -> Reply:
-    incident_id = await _incident_id(ctx, call)
-    async with ctx.flow() as session:
+    async with _in_incident(ctx, call) as (session, incident_id):
         await incident_flows.add_note(
             session=session,
             incident_id=incident_id,
@@ -137,8 +142,7 @@ async def _note(ctx: SlackContext, call: Invocation) -> Reply:
 
 async def _resolve(ctx: SlackContext, call: Invocation) -> Reply:
     args = postmortem_commands.parse_resolve(call.rest)
-    incident_id = await _incident_id(ctx, call)
-    async with ctx.flow() as session:
+    async with _in_incident(ctx, call) as (session, incident_id):
         previous = await incident_flows.set_status(
             session=session,
             config=ctx.deps.config,
@@ -158,8 +162,7 @@ async def _resolve(ctx: SlackContext, call: Invocation) -> Reply:
 
 async def _reopen(ctx: SlackContext, call: Invocation) -> Reply:
     command_text.no_args(call.rest, USAGE["reopen"])
-    incident_id = await _incident_id(ctx, call)
-    async with ctx.flow() as session:
+    async with _in_incident(ctx, call) as (session, incident_id):
         previous = await incident_flows.reopen(
             session=session, incident_id=incident_id, actor=call.user_id, now=ctx.deps.clock()
         )
