@@ -17,10 +17,11 @@ import time
 import httpx
 from sqlalchemy import func, select
 
-from benchmarks.common import database, figures, server
+from benchmarks.common import database, figures
 from bot.db import make_engine
 from bot.models import Alert, Incident
 from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.processes import serve_process
 
 TOKEN = "bench-token"
 SENDERS = 50
@@ -86,7 +87,7 @@ async def run(kind: str, n_alerts: int, n_storm: int, workers: int) -> None:
             "SLACK_SIGNING_SECRET": "bench",
             "SLACK_API_URL": slack.api_url,
         }
-        async with server(env, workers=workers) as url:
+        async with serve_process(env, workers=workers) as url:
             keys = [f"feature-{k}" for k in range(100)]
             bodies = [alert(i, keys[i % len(keys)]) for i in range(n_alerts)]
             latencies, elapsed, accepted = await send_all(url, bodies)

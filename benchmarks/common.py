@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
-import signal
-import socket
 import statistics
-import sys
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -63,53 +58,3 @@ async def _pg(sql: str) -> None:
         await conn.execute(sql)
     finally:
         await conn.close()
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def server(env: dict[str, str], workers: int = 1) -> AsyncIterator[str]:
-    """Run `incidentbot serve` in its own process(es); yields its base URL."""
-    port = free_port()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        env={**os.environ, **env},
-        start_new_session=True,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        await _wait_ready(proc, port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        if proc.returncode is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            await asyncio.wait_for(proc.wait(), 60)
-
-
-async def _wait_ready(proc: asyncio.subprocess.Process, port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.returncode is not None:
-            err = await proc.stderr.read() if proc.stderr else b""
-            raise RuntimeError(f"server exited: {err.decode()[-2000:]}")
-        with contextlib.suppress(OSError):
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        await asyncio.sleep(0.1)
-    raise RuntimeError("server did not start in 60 s")

@@ -19,9 +19,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 import httpx
 
-from benchmarks.common import database, figures, server
+from benchmarks.common import database, figures
 from bot.sandbox import signing
 from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.processes import serve_process
 from bot.slack.ids import ActionId
 
 TOKEN = "bench-token"
@@ -144,7 +145,7 @@ async def run(kind: str, n_requests: int, n_alerts: int) -> None:
                 "INCIDENTBOT_CONFIG": cfg.name,
             }
             async with (
-                server(env) as url,
+                serve_process(env) as url,
                 httpx.AsyncClient(
                     base_url=url, timeout=30, limits=httpx.Limits(max_connections=CONCURRENCY)
                 ) as http,

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
 import yaml
@@ -20,6 +16,7 @@ from bot.db import make_engine
 from bot.models import Incident
 from bot.sandbox import demo
 from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.processes import serve_process
 
 CLEAN_ENV = {
     k: v
@@ -77,42 +74,6 @@ def test_db_upgrade_check_and_manifest(tmp_path: os.PathLike[str]) -> None:
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
 
 
-@asynccontextmanager
-async def serving(env: dict[str, str], workers: int = 1) -> AsyncIterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        env={**CLEAN_ENV, **env},
-        start_new_session=True,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(300):
-                try:
-                    if (await client.get(f"{url}/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-        yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        await asyncio.wait_for(proc.wait(), 60)
-
-
 async def test_two_server_processes_open_one_incident_per_problem(db_url: str) -> None:
     async with FakeSlack() as slack:
         env = {
@@ -122,7 +83,10 @@ async def test_two_server_processes_open_one_incident_per_problem(db_url: str) -
             "SLACK_API_URL": slack.api_url,
             "INCIDENTBOT_WEBHOOK_TOKEN": "t",
         }
-        async with serving(env, workers=2) as url, httpx.AsyncClient(base_url=url) as client:
+        async with (
+            serve_process(env, workers=2, base_env=CLEAN_ENV) as url,
+            httpx.AsyncClient(base_url=url) as client,
+        ):
             assert (await client.get("/healthz")).json() == {"status": "ok"}
             sends = [
                 client.post(
