@@ -97,3 +97,16 @@ async def test_a_failure_is_retried_with_backoff(deps: Deps) -> None:
     clock.now = START + timedelta(seconds=5)
     await worker.run_due()
     assert attempts == [1, 2] and (await row(deps)).done_at is not None
+
+
+async def test_only_the_current_claim_can_finish_the_work(deps: Deps) -> None:
+    async with session_scope(deps.sessions) as s:
+        await due.schedule(session=s, kind="refresh", subject_key="7", due_at=START)
+        [first] = await due.claim(session=s, worker="w", now=START)
+        await due.schedule(session=s, kind="refresh", subject_key="7", due_at=START)  # re-armed
+        [second] = await due.claim(session=s, worker="w", now=START)  # same worker claims again
+        await due.complete(session=s, item=first, now=START)
+    assert (await row(deps)).done_at is None  # the stale run's finish changes nothing
+    async with session_scope(deps.sessions) as s:
+        await due.complete(session=s, item=second, now=START)
+    assert (await row(deps)).done_at is not None
