@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import typer
 
 from bot.errors import ConfigError
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.app import ProcessRole
+
 # Longer than uvicorn's 5 s default: load balancers and monitors reuse idle connections for
 # up to a minute, and a connection closed under them fails their next request.
 KEEP_ALIVE_S = 75
+# On SIGTERM, requests in flight get this long before the worker gives back its work and exits.
+GRACEFUL_S = 5
 
 cli = typer.Typer(help="A Slack bot for incidents in AI/LLM products.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -28,18 +34,25 @@ def serve(
     host: str = typer.Option("0.0.0.0", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, help="Worker processes (each a stateless replica)."),
+    role: str = typer.Option(
+        "all", help="all: serve and run queued work; web: serve only (run `incidentbot worker`)."
+    ),
     migrate: bool = typer.Option(True, help="Upgrade the database at start; else refuse if old."),
 ) -> None:
     """Serve Slack callbacks and alert webhooks over HTTP."""
+    import os
+
     import uvicorn
 
     from bot import app as composition
 
     settings = Settings()
     try:
+        process_role = _role(role)
         settings.require_serving_secrets()
         asyncio.run(composition.ensure_schema(settings, upgrade=migrate))
         if workers > 1:
+            os.environ["INCIDENTBOT_ROLE"] = process_role.value  # read by each worker process
             uvicorn.run(
                 "bot.app:app_from_env",
                 factory=True,
@@ -48,13 +61,45 @@ def serve(
                 workers=workers,
                 log_level="warning",
                 timeout_keep_alive=KEEP_ALIVE_S,
+                timeout_graceful_shutdown=GRACEFUL_S,
             )
             return
-        app = composition.build_app(composition.build_deps(settings))
+        app = composition.build_app(composition.build_deps(settings), role=process_role)
     except ConfigError as exc:
         _fail(str(exc))
         return
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_keep_alive=KEEP_ALIVE_S)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_keep_alive=KEEP_ALIVE_S,
+        timeout_graceful_shutdown=GRACEFUL_S,
+    )
+
+
+def _role(value: str) -> ProcessRole:
+    from bot.app import ProcessRole
+
+    try:
+        return ProcessRole(value)
+    except ValueError:
+        raise ConfigError(f"--role must be all or web, not {value!r}") from None
+
+
+@cli.command()
+def worker(
+    migrate: bool = typer.Option(True, help="Upgrade the database at start; else refuse if old."),
+) -> None:
+    """Run queued work (open channels, post, remind, publish) without serving HTTP."""
+    from bot import app as composition
+
+    settings = Settings()
+    try:
+        asyncio.run(composition.ensure_schema(settings, upgrade=migrate))
+        asyncio.run(composition.run_worker(settings))
+    except ConfigError as exc:
+        _fail(str(exc))
 
 
 @cli.command()

@@ -1,22 +1,36 @@
-"""Composition root: Settings → engine → config → deps → ASGI app."""
+"""Composition root: Settings → engine → config → deps → ASGI app and the worker."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from enum import StrEnum
 
 from fastapi import FastAPI
 
-from bot import checks, jobs, migrate
+from bot import checks, migrate
 from bot.config import Config, load_config
 from bot.db import make_engine, make_sessionmaker
 from bot.deps import Deps, WebhookSecrets
 from bot.errors import ConfigError
+from bot.jobs import handlers as job_handlers
+from bot.jobs.worker import Worker
 from bot.settings import Settings
 from bot.slack import app as slack_app
 from bot.slack import runtime as slack_runtime
+from bot.slack.gateway import SlackGateway
 from bot.web import create_app
+
+# On SIGTERM, running work gets this long to finish before it is given back to other workers.
+STOP_GRACE_S = 1.0
+
+
+class ProcessRole(StrEnum):
+    ALL = "all"  # serve HTTP and run queued work
+    WEB = "web"  # serve HTTP only: ack and queue; `incidentbot worker` runs the work
 
 
 def webhook_secrets(config: Config, environ: dict[str, str]) -> WebhookSecrets:
@@ -70,21 +84,37 @@ def slack_configured(settings: Settings) -> bool:
     )
 
 
-def build_app(deps: Deps, *, tick_s: float = 2.0) -> FastAPI:
-    """The ASGI app; its lifespan starts the scheduler (and Socket Mode) and stops them."""
-    slack = slack_runtime.build(deps) if slack_configured(deps.settings) else None
-    app = create_app(deps, slack_app.http_endpoint(slack.app) if slack else None)
+def build_worker(deps: Deps, slack: SlackGateway | None) -> Worker:
+    """The worker with every handler this process can run; requests wake it after queuing."""
+    env = job_handlers.JobEnv(deps=deps, slack=slack)
+    worker = Worker(deps.sessions, lambda: deps.clock(), job_handlers.handlers(env))
+    deps.wake_worker = worker.wake
+    return worker
+
+
+def listen_url(settings: Settings) -> str | None:
+    """Where the worker LISTENs for queued work: PostgreSQL only (SQLite wakes in-process)."""
+    return settings.database_url if settings.database_url.startswith("postgresql") else None
+
+
+def build_app(deps: Deps, *, role: ProcessRole = ProcessRole.ALL) -> FastAPI:
+    """The ASGI app; its lifespan starts the worker (and Socket Mode) and stops them."""
+    slack = slack_runtime.gateway(deps) if slack_configured(deps.settings) else None
+    runtime = slack_runtime.build(deps, slack) if slack else None
+    worker = build_worker(deps, slack) if role is ProcessRole.ALL else None
+    app = create_app(deps, slack_app.http_endpoint(runtime.app) if runtime else None)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        scheduler = jobs.start_scheduler(slack.ctx.worker, every_s=tick_s) if slack else None
-        if slack:
-            await slack.start_socket_mode()
+        if worker is not None:
+            await worker.start(listen_url=listen_url(deps.settings))
+        if runtime is not None:
+            await runtime.start_socket_mode()
         yield
-        if scheduler:
-            scheduler.shutdown(wait=False)
-        if slack:
-            await slack.close()
+        if runtime is not None:
+            await runtime.close()
+        if worker is not None:
+            await worker.stop(grace_s=STOP_GRACE_S)
         await deps.http.aclose()
         await deps.engine.dispose()
 
@@ -94,4 +124,24 @@ def build_app(deps: Deps, *, tick_s: float = 2.0) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """Factory for uvicorn workers: each worker process builds its own app from the environment."""
-    return build_app(build_deps(Settings()))
+    role = ProcessRole(os.environ.get("INCIDENTBOT_ROLE", ProcessRole.ALL.value))
+    return build_app(build_deps(Settings()), role=role)
+
+
+async def run_worker(settings: Settings) -> None:
+    """Run queued work until SIGTERM or SIGINT, then give back what is unfinished and exit."""
+    deps = build_deps(settings)
+    token = settings.slack_bot_token
+    slack = slack_runtime.gateway(deps) if token and token.get_secret_value() else None
+    worker = build_worker(deps, slack)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await worker.start(listen_url=listen_url(settings))
+        await stop.wait()
+    finally:
+        await worker.stop(grace_s=STOP_GRACE_S)
+        await deps.http.aclose()
+        await deps.engine.dispose()

@@ -30,3 +30,11 @@ class InvalidTransition(BotError):
 
 class ConfigError(BotError):
     """Configuration, playbook or template that fails validation."""
+
+
+class RetryLater(Exception):
+    """A temporary failure of queued work; `retry_after` seconds when the remote said so."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

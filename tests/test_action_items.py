@@ -284,7 +284,7 @@ async def test_app_home_shows_sections_and_its_buttons_work(stage: Stage) -> Non
 
 
 async def test_due_date_change_moves_the_reminders(stage: Stage) -> None:
-    from bot import due
+    from bot.jobs import queue
 
     start_clock(stage, MONDAY)
     channel = await open_incident(stage)
@@ -294,7 +294,7 @@ async def test_due_date_change_moves_the_reminders(stage: Stage) -> None:
     assert "now due 2026-12-21" in replies(stage)[-1]
     assert (await items(stage))[0].due_on == date(2026, 12, 21)
     async with stage.deps.sessions() as session:
-        pending = {(w.kind, w.subject_key) for w in await due.pending(session=session)}
+        pending = {(w.kind, w.subject_key) for w in await queue.pending(session=session)}
     assert ("followup.remind", "1:2026-12-21") in pending
     assert not any(key.endswith("2026-12-07") for _, key in pending)
     assert "due date 2026-12-07 → 2026-12-21" in (await events(stage, "action_item"))[-1].text

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.config import Config
 from bot.db import session_scope
-from bot.flows import changes as change_flows
+from bot.jobs.kinds import JobKind
 from bot.models import DueWork
 from bot.sandbox.model import Message
 from bot.sandbox.stage import Stage
@@ -104,7 +104,7 @@ async def test_a_change_that_arrives_while_the_incident_is_open_is_posted(stage:
     await post_change(stage, kind="prompt", **{"from": "v12", "to": "v13"}, author="dana")
     async with session_scope(stage.deps.sessions) as session:  # queued with the change itself
         queued = await session.scalars(
-            select(DueWork).where(DueWork.kind == change_flows.POST_ARRIVAL)
+            select(DueWork).where(DueWork.kind == JobKind.CHANGE_ARRIVAL)
         )
         assert [w.subject_key for w in queued] == ["1:1"]
     await post_change(stage, kind="deploy", feature="billing")

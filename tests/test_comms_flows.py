@@ -11,7 +11,6 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from bot import due
 from bot.comms import cadence, drafting
 from bot.comms import obligations as comms_obligations
 from bot.comms.cadence import Obligation
@@ -32,6 +31,8 @@ from bot.flows import comms as comms_flows
 from bot.flows import comms_delivery, comms_publish
 from bot.flows import incidents as incident_flows
 from bot.incidents.schemas import IncidentType, Role, Severity, Status
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.models import CommsPublication, ContainmentRun, DueWork, TimelineEvent
 from bot.templating import make_environment
 
@@ -299,7 +300,7 @@ async def test_safety_incident_owes_legal_notice_within_one_hour(deps: Deps) -> 
     due_now = await owed(deps, incident_id)
     assert due_now[Obligation.LEGAL_LEADERSHIP] == (T0 + timedelta(hours=1), False)
     async with session_scope(deps.sessions) as s:
-        reminders = await due.pending(session=s, kind=comms_obligations.REMIND)
+        reminders = await queue.pending(session=s, kind=JobKind.COMMS_REMIND)
     legal = [r for r in reminders if r.payload["obligation"] == "legal_leadership"]
     assert [r.due_at for r in legal] == [T0 + timedelta(minutes=45)]  # warned ahead of time
     saved = await save(
@@ -490,7 +491,7 @@ async def test_clients_report_failures_as_outcomes() -> None:
 
     hook = WebhookTarget(name="w", url="http://hooks.invalid/x")
     async with httpx.AsyncClient(transport=httpx.MockTransport(down)) as client:
-        unreachable = await to_webhook(client, {}, hook, message())
+        unreachable = await to_webhook(client, {}, hook, message(), idempotency_key="k")
     assert not unreachable.ok and "unreachable: ConnectError" in (unreachable.error or "")
 
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot import due
 from bot.db import session_scope
 from bot.deps import Deps
-from bot.jobs import Worker
+from bot.jobs import queue
+from bot.jobs.worker import Worker
 from bot.models import DueWork
 
 START = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
@@ -34,16 +34,16 @@ async def test_a_long_run_is_not_started_again_when_its_claim_expires(deps: Deps
     clock, release, runs = Clock(), asyncio.Event(), []
     deps.clock = clock
 
-    async def slow(item: due.Claimed) -> None:
+    async def slow(item: queue.Claimed) -> None:
         runs.append(item.attempts)
         await release.wait()
 
-    worker = Worker(deps, {"slow": slow})
+    worker = Worker(deps.sessions, deps.clock, {"slow": slow})
     async with session_scope(deps.sessions) as s:
-        await due.schedule(session=s, kind="slow", subject_key="1", due_at=START)
+        await queue.schedule(session=s, kind="slow", subject_key="1", due_at=START)
     await worker.tick()
     await asyncio.sleep(0.05)
-    clock.now = START + due.CLAIM_FOR + timedelta(minutes=1)  # the claim has lapsed
+    clock.now = START + queue.CLAIM_FOR + timedelta(minutes=1)  # the claim has lapsed
     await worker.tick()
     await asyncio.sleep(0.05)
     release.set()
@@ -57,19 +57,19 @@ async def test_a_stale_run_does_not_finish_work_re_armed_while_it_ran(deps: Deps
     deps.clock = clock
     calls: list[int] = []
 
-    async def refresh(item: due.Claimed) -> None:
+    async def refresh(item: queue.Claimed) -> None:
         calls.append(item.attempts)
         started.set()
         if len(calls) == 1:
             await release.wait()
 
-    worker = Worker(deps, {"refresh": refresh})
+    worker = Worker(deps.sessions, deps.clock, {"refresh": refresh})
     async with session_scope(deps.sessions) as s:
-        await due.schedule(session=s, kind="refresh", subject_key="7", due_at=START)
+        await queue.schedule(session=s, kind="refresh", subject_key="7", due_at=START)
     await worker.tick()
     await started.wait()
     async with session_scope(deps.sessions) as s:  # new state arrives during the first run
-        await due.schedule(session=s, kind="refresh", subject_key="7", due_at=START)
+        await queue.schedule(session=s, kind="refresh", subject_key="7", due_at=START)
     release.set()
     await worker.drain()
     assert (await row(deps)).done_at is None  # the first run's finish was not the last word
@@ -82,31 +82,33 @@ async def test_a_failure_is_retried_with_backoff(deps: Deps) -> None:
     deps.clock = clock
     attempts: list[int] = []
 
-    async def flaky(item: due.Claimed) -> None:
+    async def flaky(item: queue.Claimed) -> None:
         attempts.append(item.attempts)
         if item.attempts == 1:
             raise RuntimeError("Slack said 503")
 
-    worker = Worker(deps, {"flaky": flaky})
+    worker = Worker(deps.sessions, deps.clock, {"flaky": flaky})
     async with session_scope(deps.sessions) as s:
-        await due.schedule(session=s, kind="flaky", subject_key="1", due_at=START)
+        await queue.schedule(session=s, kind="flaky", subject_key="1", due_at=START)
     await worker.run_due()
     failed = await row(deps)
     assert failed.done_at is None and failed.last_error == "RuntimeError: Slack said 503"
-    assert failed.due_at == START + timedelta(seconds=5)
-    clock.now = START + timedelta(seconds=5)
+    assert failed.due_at == START + timedelta(seconds=1)
+    clock.now = START + timedelta(seconds=1)
     await worker.run_due()
     assert attempts == [1, 2] and (await row(deps)).done_at is not None
 
 
 async def test_only_the_current_claim_can_finish_the_work(deps: Deps) -> None:
     async with session_scope(deps.sessions) as s:
-        await due.schedule(session=s, kind="refresh", subject_key="7", due_at=START)
-        [first] = await due.claim(session=s, worker="w", now=START)
-        await due.schedule(session=s, kind="refresh", subject_key="7", due_at=START)  # re-armed
-        [second] = await due.claim(session=s, worker="w", now=START)  # same worker claims again
-        await due.complete(session=s, item=first, now=START)
+        await queue.schedule(session=s, kind="refresh", subject_key="7", due_at=START)
+        [first] = await queue.claim(session=s, worker="w", now=START, kinds=["refresh"])
+        await queue.schedule(session=s, kind="refresh", subject_key="7", due_at=START)  # re-armed
+        [second] = await queue.claim(
+            session=s, worker="w", now=START, kinds=["refresh"]
+        )  # same worker claims again
+        await queue.complete(session=s, item=first, now=START)
     assert (await row(deps)).done_at is None  # the stale run's finish changes nothing
     async with session_scope(deps.sessions) as s:
-        await due.complete(session=s, item=second, now=START)
+        await queue.complete(session=s, item=second, now=START)
     assert (await row(deps)).done_at is not None

@@ -10,13 +10,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import due
+from bot.app import build_worker
 from bot.config import Config
 from bot.db import make_engine, make_sessionmaker, session_scope
 from bot.deps import Deps
-from bot.flows import action_items as item_flows
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import IncidentType, Severity
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.models import DueWork, Incident
 from bot.postmortem import store as item_store
 from bot.postmortem.schemas import ActionKind
@@ -138,8 +139,10 @@ async def test_a_restarted_worker_sends_a_reminder_exactly_once(stage: Stage) ->
     clock.advance(minutes=1)
     # The first process claims the reminder and dies before sending it.
     async with session_scope(stage.deps.sessions) as s:
-        [claimed] = await due.claim(session=s, worker="crashed", now=clock.now, limit=1)
-    assert claimed.kind == item_flows.REMIND
+        [claimed] = await queue.claim(
+            session=s, worker="crashed", now=clock.now, kinds=list(JobKind), limit=1
+        )
+    assert claimed.kind == JobKind.ITEM_REMIND
 
     # A new process (new engine, new worker, same database) takes over.
     engine = make_engine(stage.deps.settings.database_url)
@@ -150,17 +153,16 @@ async def test_a_restarted_worker_sends_a_reminder_exactly_once(stage: Stage) ->
         sessions=make_sessionmaker(engine),
         clock=clock,
     )
-    replica = slack_runtime.build(deps, min_post_interval_s=0)
+    replica = build_worker(deps, slack_runtime.gateway(deps, min_post_interval_s=0))
     try:
-        clock.advance(minutes=1)
-        await replica.ctx.worker.run_due()
+        clock.advance(seconds=1)
+        await replica.run_due()
         assert reminders(stage) == 0  # the dead claim has not expired yet
-        clock.now += due.CLAIM_FOR
-        await replica.ctx.worker.run_due()
-        await replica.ctx.worker.run_due()
+        clock.now += queue.CLAIM_FOR
+        await replica.run_due()
+        await replica.run_due()
         await stage.settle()  # the original worker finds nothing left to do
     finally:
-        await replica.close()
         await engine.dispose()
     assert reminders(stage) == 1
 
@@ -204,9 +206,9 @@ async def test_two_server_processes_never_send_a_reminder_twice(
                 created_by="U_ALICE",
                 now=now,
             )
-            await due.schedule(
+            await queue.schedule(
                 session=s,
-                kind=item_flows.REMIND,
+                kind=JobKind.ITEM_REMIND,
                 subject_key=f"{item_id}:x",
                 due_at=now - timedelta(minutes=1),
                 incident_id=incident.id,

@@ -654,3 +654,59 @@ async def test_user_text_cannot_ping_or_link(ready: Stage) -> None:
     for shown in (posted.text, str(posted.blocks), str(card(stage, channel).blocks)):
         assert "<!channel>" not in shown and "<https://evil" not in shown
     assert "&lt;!channel&gt;" in str(posted.blocks)
+
+
+async def test_a_publish_whose_answers_were_lost_is_not_sent_twice_on_retry(
+    ready: Stage, statuspage: Statuspage, webhook: Webhook
+) -> None:
+    stage = ready
+    channel = await declare(stage)
+    await with_roles(stage, channel)
+    await saved_draft(stage, channel, **complete_scope())
+    # Slack posts the status-channel message and Statuspage creates the incident, but both
+    # answers are lost, so each publication is recorded as failed.
+    stage.slack.fail_next("chat.postMessage", status=500, applied=True)
+    statuspage.fail_next(status=500, applied=True)
+    await approve(stage, channel, "U_BOB")
+    assert str(card(stage, channel).blocks).count("❌") == 2
+    assert len(stage.slack.messages(STATUS_CHANNEL)) == 1 and len(statuspage.incidents) == 1
+
+    message = card(stage, channel)
+    await stage.click(
+        ActionId.COMMS_RETRY,
+        button(message, ActionId.COMMS_RETRY),
+        user="U_BOB",
+        channel=channel,
+        message_ts=message.ts,
+    )
+    await stage.settle()
+    assert "❌" not in str(card(stage, channel).blocks)
+    assert len(stage.slack.messages(STATUS_CHANNEL)) == 1  # found, not posted again
+    assert len(statuspage.calls("POST")) == 1 and len(statuspage.incidents) == 1
+    [(incident_id, incident)] = statuspage.incidents.items()
+    assert len(incident["updates"]) == 1
+    publications = {p.target: p for p in await rows(stage, CommsPublication)}
+    assert publications["public-status"].external_id == incident_id
+    assert publications["status-channel"].state == "sent"
+
+
+async def test_every_attempt_at_a_webhook_carries_the_same_idempotency_key(
+    ready: Stage, webhook: Webhook
+) -> None:
+    stage = ready
+    channel = await declare(stage)
+    await with_roles(stage, channel)
+    await saved_draft(stage, channel, **complete_scope())
+    webhook.fail_next(status=502, applied=True)
+    await approve(stage, channel, "U_BOB")
+    message = card(stage, channel)
+    await stage.click(
+        ActionId.COMMS_RETRY,
+        button(message, ActionId.COMMS_RETRY),
+        user="U_BOB",
+        channel=channel,
+        message_ts=message.ts,
+    )
+    await stage.settle()
+    keys = [r.headers["Idempotency-Key"] for r in webhook.calls("POST")]
+    assert len(keys) == 2 and keys[0] == keys[1] and keys[0].startswith("incidentbot-")

@@ -119,7 +119,7 @@ async def test_second_alert_updates_summary_in_place(stage: Stage) -> None:
 
 async def test_rate_limited_and_failing_slack_is_retried_without_duplicates(stage: Stage) -> None:
     stage.slack.fail_next("conversations.create", status=429, retry_after=0, times=5)
-    stage.slack.fail_next("chat.postMessage", status=500, times=5)
+    stage.slack.fail_next("chat.postMessage", status=500, times=2)
     await stage.alert("generic", alert())
     await stage.eventually(
         lambda: bool(

@@ -52,14 +52,24 @@ async def to_statuspage(
     target: StatuspageTarget,
     message: Message,
     incident_id: str | None,
+    *,
+    may_have_sent: bool = False,
 ) -> Delivery:
-    """Create the Statuspage incident (first publish) or update it (`incident_id` known)."""
+    """Create the Statuspage incident (first publish) or update it (`incident_id` known).
+
+    After an attempt that may have got through, the page is checked first: an incident that
+    already shows this update is taken as sent, so subscribers are not notified twice.
+    """
     key = environ.get(target.api_key_env)
     if not key:
         return Delivery(ok=False, error=f"the environment variable {target.api_key_env} is not set")
     base = f"{target.api_url.rstrip('/')}/pages/{target.page_id}/incidents"
     body = statuspage_body(target, title=message.title, text=message.text, scope=message.scope)
     headers = {"Authorization": f"OAuth {key}"}
+    if may_have_sent:
+        shown = await _showing(client, base, headers, body["incident"], incident_id)
+        if shown is not None:
+            return Delivery(ok=True, external_id=shown)
     if incident_id is None:
         reply = await _send(client, "POST", base, body, headers, secret=key)
     else:
@@ -69,14 +79,46 @@ async def to_statuspage(
     return Delivery(ok=True, external_id=incident_id or reply.external_id)
 
 
+async def _showing(
+    client: httpx.AsyncClient,
+    base: str,
+    headers: dict[str, str],
+    wanted: dict[str, Any],
+    incident_id: str | None,
+) -> str | None:
+    """The id of the page's incident whose newest update is exactly `wanted`, if any."""
+    url = f"{base}/unresolved" if incident_id is None else f"{base}/{incident_id}"
+    try:
+        response = await client.get(url, headers=headers)
+        found = response.json() if response.is_success else []
+    except (httpx.HTTPError, ValueError):
+        return None  # cannot tell: send, as a first attempt would
+    for incident in found if isinstance(found, list) else [found]:
+        updates = incident.get("incident_updates") or [{}]
+        newest = updates[0]  # Statuspage lists updates newest first
+        if (
+            incident.get("name") == wanted["name"]
+            and incident.get("status") == wanted["status"]
+            and newest.get("body") == wanted["body"]
+        ):
+            return str(incident["id"])
+    return None
+
+
 async def to_webhook(
     client: httpx.AsyncClient,
     environ: Mapping[str, str],
     target: WebhookTarget,
     message: Message,
+    *,
+    idempotency_key: str,
 ) -> Delivery:
-    """POST the published message as JSON (with a bearer token when one is configured)."""
-    headers: dict[str, str] = {}
+    """POST the published message as JSON (with a bearer token when one is configured).
+
+    Every attempt for one publication carries the same `Idempotency-Key` header, so a receiver
+    can recognise a repeat after an attempt whose answer was lost.
+    """
+    headers: dict[str, str] = {"Idempotency-Key": idempotency_key}
     token = environ.get(target.token_env) if target.token_env else None
     if target.token_env and not token:
         return Delivery(ok=False, error=f"the environment variable {target.token_env} is not set")

@@ -13,14 +13,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import due
 from bot.comms import cadence
 from bot.comms.cadence import Obligation
 from bot.db import insert_ignoring_conflicts
 from bot.incidents.schemas import IncidentType, Severity, Status
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.models import CommsObligation, Incident
-
-REMIND = "comms.remind"
 
 
 async def get(
@@ -143,9 +142,9 @@ async def _remind(
     *,
     at: datetime | None = None,
 ) -> None:
-    await due.schedule(
+    await queue.schedule(
         session=session,
-        kind=REMIND,
+        kind=JobKind.COMMS_REMIND,
         subject_key=f"{incident_id}:{obligation.value}:{due_at.isoformat()}:{count}",
         due_at=at or cadence.first_reminder(obligation, due_at),
         incident_id=incident_id,

@@ -173,9 +173,13 @@ async def add_publication(
     return publication
 
 
-async def get_publication(*, session: AsyncSession, publication_id: int) -> CommsPublication:
-    """Load a publication by id or raise NotFound."""
-    found = await session.get(CommsPublication, publication_id, populate_existing=True)
+async def get_publication(
+    *, session: AsyncSession, publication_id: int, lock: bool = False
+) -> CommsPublication:
+    """Load a publication by id or raise NotFound; `lock` holds its row until commit."""
+    found = await session.get(
+        CommsPublication, publication_id, populate_existing=True, with_for_update=lock or None
+    )
     if found is None:
         raise NotFound(f"there is no publication {publication_id}")
     return found
@@ -219,7 +223,6 @@ def finish(
     publication.state = (DeliveryState.SENT if ok else DeliveryState.FAILED).value
     publication.external_id = external_id
     publication.error = None if ok else (error or "failed")[:2000]
-    publication.attempts += 1
     publication.finished_at = now
 
 

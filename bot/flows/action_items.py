@@ -14,24 +14,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import due as due_work
 from bot.config import Config
 from bot.errors import BadInput
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import EventKind, Severity
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.postmortem import rules
 from bot.postmortem import store as item_store
 from bot.postmortem.commands import ActionAddArgs, ActionsQuery, Scope
 from bot.postmortem.schemas import ActionKind, ActionState
 from bot.postmortem.store import ItemFilter, ItemRecord
 
-ITEM_POST = "followup.item_post"
-ITEM_REFRESH = "followup.item_refresh"
-ARM = "followup.arm"
-REMIND = "followup.remind"
-OVERDUE_OWNER = "followup.overdue_owner"
-OVERDUE_MANAGERS = "followup.overdue_managers"
-DIGEST = "followup.digest"
 ACTIVE = (ActionState.OPEN, ActionState.IN_PROGRESS)
 FINISHED = (ActionState.DONE, ActionState.WONT_DO)
 RECENT = timedelta(days=14)
@@ -79,8 +73,8 @@ async def add(
     )
     item = await item_store.record(session=session, item_id=item_id)
     await _event(session, item, actor, now, f"added for <@{item.owner_id}>, due {due_on}")
-    await _queue(session, ITEM_POST, str(item.id), item, now)
-    await _queue(session, ARM, f"{item.id}:{due_on}", item, now)
+    await _queue(session, JobKind.ITEM_POST, str(item.id), item, now)
+    await _queue(session, JobKind.ITEM_ARM, f"{item.id}:{due_on}", item, now)
     await schedule_digest(session=session, config=config, after=now)
     return item
 
@@ -109,9 +103,9 @@ async def move(
     item = await item_store.record(session=session, item_id=item_id)
     why = f": {item.reason}" if item.reason else ""
     await _event(session, item, actor, now, f"{_label(to)}{why}")
-    await _queue(session, ITEM_REFRESH, str(item.id), item, now)
+    await _queue(session, JobKind.ITEM_REFRESH, str(item.id), item, now)
     if to is ActionState.OPEN:
-        await _queue(session, ARM, f"{item.id}:{item.due}", item, now)
+        await _queue(session, JobKind.ITEM_ARM, f"{item.id}:{item.due}", item, now)
     return item
 
 
@@ -126,12 +120,17 @@ async def change_due(
         raise BadInput(f"action item #{item_id} is already due {due_on}", field="due")
     row.due_on, row.updated_at = due_on, now
     await session.flush()
-    for kind in (ARM, REMIND, OVERDUE_OWNER, OVERDUE_MANAGERS):
-        await due_work.cancel(session=session, kind=kind, subject_key=f"{item_id}:{old}", now=now)
+    for kind in (
+        JobKind.ITEM_ARM,
+        JobKind.ITEM_REMIND,
+        JobKind.OVERDUE_OWNER,
+        JobKind.OVERDUE_MANAGERS,
+    ):
+        await queue.cancel(session=session, kind=kind, subject_key=f"{item_id}:{old}", now=now)
     item = await item_store.record(session=session, item_id=item_id)
     await _event(session, item, actor, now, f"due date {old} → {due_on}")
-    await _queue(session, ITEM_REFRESH, str(item.id), item, now)
-    await _queue(session, ARM, f"{item.id}:{due_on}", item, now)
+    await _queue(session, JobKind.ITEM_REFRESH, str(item.id), item, now)
+    await _queue(session, JobKind.ITEM_ARM, f"{item.id}:{due_on}", item, now)
     return item
 
 
@@ -143,9 +142,9 @@ async def arm(*, session: AsyncSession, item_id: int, due_on: date, tz: str, now
     subject = f"{item.id}:{due_on}"
     remind_at = rules.reminder_at(due_on, tz)
     if remind_at > now:  # an item created within two days of its due date needs no reminder
-        await _queue(session, REMIND, subject, item, remind_at)
+        await _queue(session, JobKind.ITEM_REMIND, subject, item, remind_at)
     overdue_at = rules.overdue_at(due_on, tz)
-    for kind in (OVERDUE_OWNER, OVERDUE_MANAGERS):
+    for kind in (JobKind.OVERDUE_OWNER, JobKind.OVERDUE_MANAGERS):
         await _queue(session, kind, subject, item, overdue_at)
 
 
@@ -234,8 +233,12 @@ async def schedule_digest(*, session: AsyncSession, config: Config, after: datet
     """Make sure the next weekly digest is scheduled (once, whoever asks); returns its time."""
     d = config.followup.digest
     at = rules.next_digest(after, d.weekday, d.hour, d.tz)
-    await due_work.schedule(
-        session=session, kind=DIGEST, subject_key=f"weekly:{at.isoformat()}", due_at=at, rearm=False
+    await queue.schedule(
+        session=session,
+        kind=JobKind.DIGEST,
+        subject_key=f"weekly:{at.isoformat()}",
+        due_at=at,
+        rearm=False,
     )
     return at
 
@@ -261,9 +264,9 @@ async def _event(
 
 
 async def _queue(
-    session: AsyncSession, kind: str, subject: str, item: ItemRecord, at: datetime
+    session: AsyncSession, kind: JobKind, subject: str, item: ItemRecord, at: datetime
 ) -> None:
-    await due_work.schedule(
+    await queue.schedule(
         session=session,
         kind=kind,
         subject_key=subject,

@@ -7,17 +7,15 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import due
 from bot.changes import rules as change_rules
 from bot.changes import store as change_store
 from bot.changes.schemas import ChangeKind
 from bot.errors import NotFound
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import EventKind, Status
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.models import Change, Incident
-
-POST_ON_OPEN = "changes.post_on_open"
-POST_ARRIVAL = "changes.post_arrival"
 
 
 @dataclass(frozen=True)
@@ -88,9 +86,9 @@ async def on_arrival(*, session: AsyncSession, change: Change, now: datetime) ->
         )
     ]
     for incident in concerned:
-        await due.schedule(
+        await queue.schedule(
             session=session,
-            kind=POST_ARRIVAL,
+            kind=JobKind.CHANGE_ARRIVAL,
             subject_key=f"{incident.id}:{change.id}",
             due_at=now,
             incident_id=incident.id,

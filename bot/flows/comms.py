@@ -13,7 +13,6 @@ from typing import Any
 from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import due
 from bot.comms import drafting, rules
 from bot.comms import lint as comms_lint
 from bot.comms import store as comms_store
@@ -26,9 +25,9 @@ from bot.errors import BadInput, InvalidTransition
 from bot.flows import comms_facts
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import Role
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.models import CommsDraft, CommsVersion
-
-REFRESH_CARD = "comms.card"
 
 
 @dataclass(frozen=True)
@@ -174,9 +173,9 @@ async def save(
 
 async def refresh_card(*, session: AsyncSession, draft: CommsDraft, now: datetime) -> None:
     """Queue a refresh of the draft's card in the incident channel."""
-    await due.schedule(
+    await queue.schedule(
         session=session,
-        kind=REFRESH_CARD,
+        kind=JobKind.COMMS_CARD,
         subject_key=f"{draft.id}:{now.isoformat()}",
         due_at=now,
         incident_id=draft.incident_id,

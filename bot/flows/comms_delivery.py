@@ -28,20 +28,32 @@ from bot.models import CommsDraft, CommsPublication, CommsVersion
 
 @dataclass(frozen=True)
 class Job:
-    """One publication to send; `target` is None when it is no longer configured."""
+    """One publication to send; `target` is None when it is no longer configured.
+
+    `may_have_sent` is true when an earlier attempt may have reached the target (its answer was
+    lost or it failed after sending), so the sender looks for what it sent before sending again.
+    """
 
     publication_id: int
     target_name: str
     target: comms_targets.Target | None
     message: Message
     remote_id: str | None
+    may_have_sent: bool
 
 
 async def delivery_job(*, session: AsyncSession, config: Config, publication_id: int) -> Job | None:
-    """Return what to send for a pending publication (None once it was sent or failed)."""
-    publication = await comms_store.get_publication(session=session, publication_id=publication_id)
+    """Record an attempt to send a pending publication and return what to send.
+
+    None once it was sent or failed. The attempt is counted before sending (and committed by the
+    caller), so a crash while sending leaves a trace that the next attempt checks.
+    """
+    publication = await comms_store.get_publication(
+        session=session, publication_id=publication_id, lock=True
+    )
     if publication.state != DeliveryState.PENDING.value:
         return None
+    publication.attempts += 1
     draft = await comms_store.get_draft(session=session, draft_id=publication.draft_id)
     version = await _version(session, draft.id, publication.version)
     target = next((t for t in config.status_targets if t.name == publication.target), None)
@@ -51,7 +63,8 @@ async def delivery_job(*, session: AsyncSession, config: Config, publication_id:
             session=session, incident_id=draft.incident_id, target=target.name
         )
     message = await _message(session, draft, version)
-    return Job(publication.id, publication.target, target, message, remote)
+    may_have_sent = publication.attempts > 1
+    return Job(publication.id, publication.target, target, message, remote, may_have_sent)
 
 
 async def record_delivery(

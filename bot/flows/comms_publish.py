@@ -12,7 +12,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import due
 from bot.comms import cadence, drafting
 from bot.comms import obligations as comms_obligations
 from bot.comms import store as comms_store
@@ -27,9 +26,9 @@ from bot.flows.comms import as_draft, compose, refresh_card, still_open
 from bot.incidents import permissions
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import EventKind, Role, Severity
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.models import CommsDraft, CommsVersion
-
-PUBLISH = "comms.publish"
 
 
 class LintBlocked(BotError):
@@ -157,9 +156,9 @@ async def _queue_delivery(
 async def _schedule_delivery(
     session: AsyncSession, publication_id: int, incident_id: int, now: datetime
 ) -> None:
-    await due.schedule(
+    await queue.schedule(
         session=session,
-        kind=PUBLISH,
+        kind=JobKind.COMMS_PUBLISH,
         subject_key=str(publication_id),
         due_at=now,
         incident_id=incident_id,

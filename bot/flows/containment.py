@@ -14,7 +14,6 @@ import httpx
 from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import due
 from bot.config import Config
 from bot.containment import catalog
 from bot.containment import clients as containment_clients
@@ -25,9 +24,9 @@ from bot.errors import BadInput, ConfigError
 from bot.incidents import permissions
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import EventKind, IncidentType, Role, Severity
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.models import ContainmentRun, Incident
-
-REPORT_RUN = "containment.report"  # posts or edits a run's outcome message
 
 
 @dataclass(frozen=True)
@@ -203,9 +202,9 @@ async def finish(
     )
     for subject in (run.id, run.undo_of_id):
         if subject is not None:
-            await due.schedule(
+            await queue.schedule(
                 session=session,
-                kind=REPORT_RUN,
+                kind=JobKind.REPORT_RUN,
                 subject_key=str(subject),
                 due_at=now,
                 incident_id=run.incident_id,

@@ -13,16 +13,16 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import due
 from bot.config import Config
 from bot.errors import BotError
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import EventKind, IncidentType, Severity, Status
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.models import EvalRun, Incident, TimelineEvent
 from bot.postmortem import stats, validation
 from bot.postmortem.schemas import FixValidationFacts
 
-EVAL_POSTED = "followup.eval_posted"
 VALIDATION_KEY = "validation"
 
 
@@ -179,9 +179,9 @@ async def eval_recorded(*, session: AsyncSession, run: EvalRun, now: datetime) -
             data={"eval_run_id": run.id},
             dedupe_key=f"eval:{run.id}",
         )
-        await due.schedule(
+        await queue.schedule(
             session=session,
-            kind=EVAL_POSTED,
+            kind=JobKind.EVAL_POSTED,
             subject_key=f"{incident.id}:{run.id}",
             due_at=now,
             incident_id=incident.id,

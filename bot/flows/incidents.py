@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import due
 from bot.comms import obligations as comms_obligations
 from bot.config import Config
 from bot.errors import BotError
@@ -17,12 +16,9 @@ from bot.incidents import permissions
 from bot.incidents import rules as incident_rules
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import EventKind, IncidentType, Role, Severity, Status
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.models import Incident
-
-OPEN_CHANNEL = "slack.open_channel"
-REFRESH_SUMMARY = "slack.refresh_summary"
-ROLE_DM = "slack.role_dm"
-ROLE_NUDGE = "slack.role_nudge"
 
 
 class NotInIncident(BotError):
@@ -70,12 +66,16 @@ async def schedule_opening(
 ) -> None:
     """Queue the Slack work that opens the channel, and the nudge for empty roles."""
     key = str(incident.id)
-    await due.schedule(
-        session=session, kind=OPEN_CHANNEL, subject_key=key, due_at=now, incident_id=incident.id
-    )
-    await due.schedule(
+    await queue.schedule(
         session=session,
-        kind=ROLE_NUDGE,
+        kind=JobKind.OPEN_CHANNEL,
+        subject_key=key,
+        due_at=now,
+        incident_id=incident.id,
+    )
+    await queue.schedule(
+        session=session,
+        kind=JobKind.ROLE_NUDGE,
         subject_key=key,
         incident_id=incident.id,
         due_at=now + timedelta(minutes=config.role_nudge_minutes),
@@ -92,9 +92,9 @@ async def in_channel(*, session: AsyncSession, channel_id: str) -> Incident:
 
 async def refresh_later(*, session: AsyncSession, incident: Incident, now: datetime) -> None:
     """Queue an update of the live summary (coalesced: one pending refresh per incident)."""
-    await due.schedule(
+    await queue.schedule(
         session=session,
-        kind=REFRESH_SUMMARY,
+        kind=JobKind.REFRESH_SUMMARY,
         subject_key=str(incident.id),
         due_at=now,
         incident_id=incident.id,
@@ -123,9 +123,9 @@ async def assign_role(
         session=session, incident=incident, role=role, user_id=user_id, actor=actor, at=now
     )
     if previous != user_id:
-        await due.schedule(
+        await queue.schedule(
             session=session,
-            kind=ROLE_DM,
+            kind=JobKind.ROLE_DM,
             subject_key=f"{incident.id}:{role.value}:{now.isoformat()}",
             due_at=now,
             incident_id=incident.id,

@@ -9,20 +9,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import due
 from bot.errors import BadInput
 from bot.flows import incidents as incident_flows
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import EventKind, IncidentType
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.models import Incident, PlaybookMessage
 from bot.playbook import rules as playbook_rules
 from bot.playbook import store as playbook_store
 from bot.playbook.schemas import Phase, Playbook, Step, StepState
 from bot.playbook.store import StepRecord
 
-POST_PLAYBOOK = "playbook.post"
-RENDER_PHASE = "playbook.render_phase"
-PHASE_DUE = "playbook.phase_due"
 # A phase whose time box is already over when it is posted (after a type change, or a late
 # channel) still gets this long before its owners are nudged.
 MIN_NOTICE = timedelta(minutes=10)
@@ -98,9 +96,9 @@ async def _set_up(
     )
     for phase in playbook.phases:
         due_at = max(playbook_rules.phase_due_at(phase, incident.declared_at), now + MIN_NOTICE)
-        await due.schedule(
+        await queue.schedule(
             session=session,
-            kind=PHASE_DUE,
+            kind=JobKind.PHASE_DUE,
             subject_key=f"{incident.id}:{playbook.type.value}:{phase.id}",
             due_at=due_at,
             incident_id=incident.id,
@@ -131,9 +129,9 @@ async def on_type_change(
     await _merge(session, incident, playbooks[previous], new, now)
     await _set_up(session, incident, new, now)
     if incident.channel_id is not None:
-        await due.schedule(
+        await queue.schedule(
             session=session,
-            kind=POST_PLAYBOOK,
+            kind=JobKind.POST_PLAYBOOK,
             subject_key=str(incident.id),
             due_at=now,
             incident_id=incident.id,
@@ -258,9 +256,9 @@ async def _record_step(
         if step.id in row.step_ids:
             # One render per change, not coalesced: a render already running may have read the
             # state before this change, and coalescing into it would lose the change.
-            await due.schedule(
+            await queue.schedule(
                 session=session,
-                kind=RENDER_PHASE,
+                kind=JobKind.RENDER_PHASE,
                 subject_key=f"{row.id}:{step.id}:{now.isoformat()}",
                 due_at=now,
                 incident_id=incident.id,

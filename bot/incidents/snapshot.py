@@ -45,6 +45,7 @@ class Snapshot:
     responders: tuple[str, ...] = ()
     progress: tuple[int, int] | None = None  # playbook steps (done or skipped, total)
     next_update_at: datetime | None = None  # when the next user update is due
+    topic: str | None = None  # what the channel topic was last set to
 
     @property
     def empty_roles(self) -> list[Role]:
@@ -89,4 +90,5 @@ async def load(*, session: AsyncSession, incident_id: int) -> Snapshot:
         next_update_at=await comms_obligations.next_update_at(
             session=session, incident_id=incident_id
         ),
+        topic=incident.topic,
     )

@@ -121,13 +121,49 @@ def history(workspace: Workspace, args: Args) -> JSON:
         if not m.deleted and not m.is_reply and _within(float(m.ts), oldest, latest, inclusive)
     ]
     page, cursor = paginate(found, args)
+    metadata = args.flag("include_all_metadata")
     return {
         "ok": True,
-        "messages": [workspace.message_api(m) for m in page],
+        "messages": [_without_metadata(workspace.message_api(m), metadata) for m in page],
         "has_more": bool(cursor),
         "pin_count": len(channel.pins),
         "response_metadata": {"next_cursor": cursor},
     }
+
+
+def _without_metadata(message: JSON, keep: bool) -> JSON:
+    # Slack returns message metadata only when asked with include_all_metadata.
+    if not keep:
+        message.pop("metadata", None)
+    return message
+
+
+def list_channels(workspace: Workspace, args: Args) -> JSON:
+    """List channels of the requested types (default public), paginated."""
+    types = set((args.text("types") or "public_channel").split(","))
+    unknown = types - {"public_channel", "private_channel", "mpim", "im"}
+    if unknown:
+        raise SlackError("invalid_types")
+    exclude_archived = args.flag("exclude_archived")
+    found = [
+        c
+        for c in workspace.channels.values()
+        if _type_of(c) in types
+        and not (exclude_archived and c.is_archived)
+        and (not c.is_private or workspace.bot in c.members)
+    ]
+    page, cursor = paginate(found, args)
+    return {
+        "ok": True,
+        "channels": [workspace.channel_api(c) for c in page],
+        "response_metadata": {"next_cursor": cursor},
+    }
+
+
+def _type_of(channel: Channel) -> str:
+    if channel.is_im:
+        return "im"
+    return "private_channel" if channel.is_private else "public_channel"
 
 
 def replies(workspace: Workspace, args: Args) -> JSON:
@@ -208,6 +244,7 @@ HANDLERS: dict[str, Handler] = {
     "conversations.join": join,
     "conversations.members": members,
     "conversations.history": history,
+    "conversations.list": list_channels,
     "conversations.replies": replies,
     "conversations.open": open_dm,
     "conversations.archive": archive,

@@ -168,11 +168,18 @@ class FakeSlack:
         retry_after: int = 1,
         times: int = 1,
         error: str | None = None,
+        applied: bool = False,
+        hang_s: float = 0.0,
     ) -> None:
-        """Make the next `times` calls to `method` fail with `status` (Retry-After on 429)."""
+        """Make the next `times` calls to `method` fail with `status` (Retry-After on 429).
+
+        With `applied`, each call is carried out and then its answer is lost: Slack answers
+        `status`, or with `hang_s` answers only that many seconds later (a client time-out).
+        """
         error = error or wire.FAULT_ERRORS.get(status, "fatal_error")
         after = retry_after if status == 429 else None
-        self._faults.setdefault(method, []).append(wire.Fault(status, error, after, times))
+        fault = wire.Fault(status, error, after, times, applied=applied, hang_s=hang_s)
+        self._faults.setdefault(method, []).append(fault)
 
     # -- inspection ------------------------------------------------------------------------
 
@@ -255,15 +262,21 @@ class FakeSlack:
             reply: Reply = (200, {}, {"ok": False, "error": "invalid_json"})
         else:
             await self._delay()
-            reply = self._answer(method, raw, token)
+            fault = self._take_fault(method)
+            reply = self._answer(method, raw, token, fault)
+            if fault is not None and fault.hang_s:
+                await asyncio.sleep(fault.hang_s)
         status, headers, body = reply
         self._calls.append(Call(method, raw, body, utcnow(), status))
         return web.json_response(body, status=status, headers=headers)
 
-    def _answer(self, method: str, raw: JSON, token: str | None) -> Reply:
-        fault = self._take_fault(method)
-        if fault is not None:
+    def _answer(self, method: str, raw: JSON, token: str | None, fault: wire.Fault | None) -> Reply:
+        if fault is not None and not fault.applied:
             return fault.reply()
+        reply = self._carry_out(method, raw, token)
+        return fault.reply() if fault is not None and reply[2].get("ok") else reply
+
+    def _carry_out(self, method: str, raw: JSON, token: str | None) -> Reply:
         handler = wire.HANDLERS.get(method)
         if handler is None:
             return 404, {}, {"ok": False, "error": "unknown_method", "req_method": method}

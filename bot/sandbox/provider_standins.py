@@ -50,9 +50,12 @@ class StandIn:
         """The API's routes."""
         raise NotImplementedError
 
-    def fail_next(self, times: int = 1, status: int = 500) -> None:
-        """Answer the next `times` requests with `status` before the real handler runs."""
-        self._faults += [status] * times
+    def fail_next(self, times: int = 1, status: int = 500, *, applied: bool = False) -> None:
+        """Answer the next `times` requests with `status` before the real handler runs.
+
+        With `applied`, the handler runs first and its answer is replaced (the answer is lost).
+        """
+        self._faults += [f"applied:{status}" if applied else status] * times
 
     def hang_next(self, times: int = 1) -> None:
         """Never answer the next `times` requests (until the stand-in stops)."""
@@ -92,6 +95,9 @@ class StandIn:
         if fault == "hang":
             await self._release.wait()
             return web.Response(status=504)
+        if isinstance(fault, str) and fault.startswith("applied:"):
+            await handler(request)
+            fault = fault.removeprefix("applied:")
         return web.json_response({"message": "injected failure"}, status=int(fault))
 
 

@@ -14,7 +14,9 @@ import uvicorn
 from sqlalchemy import select
 from starlette.types import ASGIApp
 
+from bot.app import build_worker
 from bot.deps import Deps
+from bot.jobs.worker import Worker
 from bot.models import DueWork
 from bot.sandbox import signing
 from bot.sandbox.fake_slack import FakeSlack
@@ -34,9 +36,11 @@ class Stage:
         deps: Deps,
         slack: FakeSlack,
         runtime: slack_runtime.SlackRuntime,
+        worker: Worker,
         http: httpx.AsyncClient,
     ) -> None:
         self.deps, self.slack, self.runtime, self.http = deps, slack, runtime, http
+        self.worker = worker
         self._ids = itertools.count(1)
 
     @property
@@ -143,7 +147,7 @@ class Stage:
         while idle < rounds and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.02)
             await _listeners_done()
-            await self.runtime.ctx.worker.run_due()
+            await self.worker.run_due()
             idle = idle + 1 if not await self._due_now() else 0
 
     async def _due_now(self) -> bool:
@@ -197,12 +201,17 @@ async def serve_asgi(app: ASGIApp) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def serve(deps: Deps, slack: FakeSlack, *, pace_s: float = 0.0) -> AsyncIterator[Stage]:
+async def serve(
+    deps: Deps, slack: FakeSlack, *, pace_s: float = 0.0, slack_timeout_s: float = 15.0
+) -> AsyncIterator[Stage]:
     """Run the bot's HTTP app (with Slack mounted) on a free local port, talking to `slack`."""
-    runtime = slack_runtime.build(deps, min_post_interval_s=pace_s)
+    gateway = slack_runtime.gateway(deps, min_post_interval_s=pace_s, timeout_s=slack_timeout_s)
+    runtime = slack_runtime.build(deps, gateway)
+    worker = build_worker(deps, gateway)
     app = create_app(deps, slack_app.http_endpoint(runtime.app))
     async with serve_asgi(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         try:
-            yield Stage(deps, slack, runtime, http)
+            yield Stage(deps, slack, runtime, worker, http)
         finally:
             await runtime.close()
+            await worker.stop(grace_s=5)

@@ -22,12 +22,18 @@ FAULT_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavail
 
 @dataclass
 class Fault:
-    """An injected failure for the next `remaining` calls to one method."""
+    """An injected failure for the next `remaining` calls to one method.
+
+    `applied` faults carry the call out first and only then fail (the answer is lost): with
+    `hang_s` the answer comes that late (a client time-out), else with `status`.
+    """
 
     status: int
     error: str
     retry_after: int | None
     remaining: int
+    applied: bool = False
+    hang_s: float = 0.0
 
     def reply(self) -> Reply:
         """Return the HTTP status, headers and body this fault answers with."""

@@ -1,4 +1,4 @@
-"""What every Slack listener needs: deps, the gateway, and the worker to wake after a flow."""
+"""What every Slack listener needs: deps and the gateway; queued work wakes the worker."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import due
 from bot.db import session_scope
 from bot.deps import Deps
-from bot.jobs import Worker
+from bot.jobs import queue
 from bot.slack.gateway import SlackGateway
 
 
@@ -20,15 +19,14 @@ from bot.slack.gateway import SlackGateway
 class SlackContext:
     deps: Deps
     gateway: SlackGateway
-    worker: Worker
     # Work after an ack waits its turn here, so a burst of clicks cannot crowd the event loop
     # and delay the acks of the requests that arrive next (Slack allows 3 s).
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
 
     @asynccontextmanager
     async def flow(self) -> AsyncIterator[AsyncSession]:
-        """A session for one flow; queued Slack work starts as soon as it commits."""
+        """A session for one flow; queued work starts as soon as it commits."""
         async with self.slots, session_scope(self.deps.sessions) as session:
             yield session
-        if session.info.get(due.SCHEDULED):
-            self.worker.wake()
+        if session.info.get(queue.SCHEDULED):
+            self.deps.wake_worker()

@@ -1,36 +1,111 @@
-"""The only place that calls the Slack Web API. Retries 429/5xx/connection errors, paces posts."""
+"""The only place that calls the Slack Web API. Retries 429/5xx/connection errors, paces posts.
+
+Calls that create something (a channel, a message) are not retried by the client after a server
+error or a lost connection, since Slack may have carried them out; queued work retries them
+itself and first looks for what it already created (see `PostKey` and `adopt_channel`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.errors import RetryLater
 
-def make_client(token: str, base_url: str, *, retries: int = 3) -> AsyncWebClient:
+CREATING = ("chat.postMessage", "conversations.create")
+POST_EVENT = "incidentbot_post"  # message metadata event type that carries a PostKey
+LOOKBACK_PAGES = 3
+T = TypeVar("T")
+
+
+class _UnlessCreating(AsyncRetryHandler):
+    """Retry like `inner`, except calls that may already have created something."""
+
+    def __init__(self, inner: AsyncRetryHandler) -> None:
+        super().__init__(
+            max_retry_count=inner.max_retry_count, interval_calculator=inner.interval_calculator
+        )
+        self.inner = inner
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if request.url.rstrip("/").endswith(CREATING):
+            return False
+        return await self.inner._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
+def make_client(
+    token: str, base_url: str, *, retries: int = 3, timeout_s: float = 15.0
+) -> AsyncWebClient:
     """A Web API client that honours Retry-After on 429 and retries server and network errors."""
-    client = AsyncWebClient(token=token, base_url=base_url, timeout=15)
-    client.retry_handlers.extend(
-        [
-            AsyncRateLimitErrorRetryHandler(max_retry_count=retries),
-            AsyncServerErrorRetryHandler(max_retry_count=retries),
-        ]
-    )
-    if not any(isinstance(h, AsyncConnectionErrorRetryHandler) for h in client.retry_handlers):
-        client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=retries))
+    client = AsyncWebClient(token=token, base_url=base_url, timeout=int(max(timeout_s, 1)))
+    client.retry_handlers = [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=retries),
+        _UnlessCreating(AsyncServerErrorRetryHandler(max_retry_count=retries)),
+        _UnlessCreating(AsyncConnectionErrorRetryHandler(max_retry_count=retries)),
+    ]
     return client
+
+
+@dataclass(frozen=True)
+class PostKey:
+    """Names one message a piece of queued work posts, carried in the message's metadata.
+
+    When `may_exist` (the work ran before and may have posted it), the channel's recent history
+    is searched for the key first and a found message is used instead of posting again.
+    """
+
+    key: str
+    may_exist: bool = False
+
+
+def retry_on_slack_failures(
+    handler: Callable[[T], Awaitable[None]],
+) -> Callable[[T], Awaitable[None]]:
+    """Turn Slack's failures into RetryLater (with Retry-After when given) for queued work."""
+
+    @functools.wraps(handler)
+    async def wrapped(item: T) -> None:
+        try:
+            await handler(item)
+        except SlackApiError as exc:
+            retry_after = exc.response.headers.get("Retry-After") if exc.response else None
+            error = exc.response.get("error") if exc.response else str(exc)
+            raise RetryLater(
+                f"Slack: {error}", float(retry_after) if retry_after else None
+            ) from exc
+        except (ClientError, TimeoutError) as exc:
+            raise RetryLater(f"Slack unreachable: {exc!r}") from exc
+
+    return wrapped
 
 
 class NameTaken(Exception):
@@ -52,6 +127,7 @@ class SlackGateway:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._last_post: dict[str, float] = {}
         self._tz: dict[str, str] = {}  # user id → time zone; zones rarely change
+        self._bot_user: str | None = None
 
     async def create_channel(self, name: str) -> Channel:
         """Create a public channel; NameTaken when the name is in use."""
@@ -62,6 +138,31 @@ class SlackGateway:
                 raise NameTaken(name) from exc
             raise
         return Channel(id=resp["channel"]["id"], name=resp["channel"]["name"])
+
+    async def bot_user_id(self) -> str:
+        """The bot's own user id (from `auth.test`, once)."""
+        if self._bot_user is None:
+            resp = await self.client.auth_test()
+            self._bot_user = str(resp["user_id"])
+        return self._bot_user
+
+    async def adopt_channel(self, name: str) -> Channel | None:
+        """The channel called `name` if this bot created it (an earlier, unanswered create)."""
+        bot = await self.bot_user_id()
+        cursor = None
+        while True:
+            resp = await self.client.conversations_list(
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=1000,
+                cursor=cursor,
+            )
+            for channel in resp.get("channels") or []:
+                if channel.get("name") == name:
+                    return Channel(channel["id"], name) if channel.get("creator") == bot else None
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
 
     async def set_topic(self, channel: str, topic: str) -> None:
         """Set the channel topic."""
@@ -99,15 +200,50 @@ class SlackGateway:
         name = profile.get("real_name") or user.get("real_name") or profile.get("display_name")
         return str(name) if name else None
 
-    async def post(self, channel: str, text: str, blocks: list[Block] | None = None) -> str:
-        """Post a message (paced to about one a second per channel); returns its ts."""
+    async def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[Block] | None = None,
+        *,
+        once: PostKey | None = None,
+    ) -> str:
+        """Post a message (paced to about one a second per channel); returns its ts.
+
+        With `once`, the message carries its key, and is not posted again if it was before.
+        """
+        if once is not None and once.may_exist:
+            found = await self.posted(channel, [once.key])
+            if once.key in found:
+                return found[once.key]
+        metadata = None
+        if once is not None:
+            metadata = {"event_type": POST_EVENT, "event_payload": {"key": once.key}}
         async with self._locks[channel]:
             await self._pace(channel)
             resp = await self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, unfurl_links=False
+                channel=channel, text=text, blocks=blocks, unfurl_links=False, metadata=metadata
             )
             self._last_post[channel] = time.monotonic()
         return str(resp["ts"])
+
+    async def posted(self, channel: str, keys: Iterable[str]) -> dict[str, str]:
+        """Which of these keys the channel's recent messages carry: key → message ts."""
+        wanted, found = set(keys), dict[str, str]()
+        cursor = None
+        for _ in range(LOOKBACK_PAGES):
+            resp = await self.client.conversations_history(
+                channel=channel, include_all_metadata=True, limit=200, cursor=cursor
+            )
+            for message in resp.get("messages") or []:
+                meta = message.get("metadata") or {}
+                key = (meta.get("event_payload") or {}).get("key")
+                if meta.get("event_type") == POST_EVENT and key in wanted:
+                    found.setdefault(key, str(message["ts"]))
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor or len(found) == len(wanted):
+                break
+        return found
 
     async def _pace(self, channel: str) -> None:
         last = self._last_post.get(channel)
@@ -128,10 +264,10 @@ class SlackGateway:
             if exc.response.get("error") != "already_pinned":
                 raise
 
-    async def dm(self, user_id: str, text: str) -> None:
+    async def dm(self, user_id: str, text: str, *, once: PostKey | None = None) -> None:
         """Send a direct message."""
         resp = await self.client.conversations_open(users=user_id)
-        await self.post(resp["channel"]["id"], text)
+        await self.post(resp["channel"]["id"], text, once=once)
 
     async def ephemeral(self, channel: str, user_id: str, text: str) -> None:
         """Show a message to one person in a channel."""

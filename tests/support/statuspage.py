@@ -1,6 +1,7 @@
 """A real local stand-in for the Atlassian Statuspage REST API (incidents only), strict about shape.
 
-It serves `POST /v1/pages/{page_id}/incidents` and `PATCH /v1/pages/{page_id}/incidents/{id}`,
+It serves `POST /v1/pages/{page_id}/incidents`, `PATCH` and `GET /v1/pages/{page_id}/incidents/{id}`
+and `GET /v1/pages/{page_id}/incidents/unresolved`,
 checks `Authorization: OAuth <key>`, the JSON content type and the `{"incident": {...}}` body,
 keeps incidents with their updates and component statuses, and records every request.
 """
@@ -46,7 +47,35 @@ class Statuspage(StandIn):
 
     def routes(self) -> list[web.RouteDef]:
         base = "/v1/pages/{page_id}/incidents"
-        return [web.post(base, self._create), web.patch(base + "/{incident_id}", self._update)]
+        return [
+            web.post(base, self._create),
+            web.get(base + "/unresolved", self._unresolved),
+            web.patch(base + "/{incident_id}", self._update),
+            web.get(base + "/{incident_id}", self._get),
+        ]
+
+    async def _unresolved(self, request: web.Request) -> web.Response:
+        problem = self._authorized(request)
+        if problem is not None:
+            return problem
+        open_ids = [i for i, inc in self.incidents.items() if inc["status"] != "resolved"]
+        return web.json_response([self._shown(i) for i in reversed(open_ids)])
+
+    async def _get(self, request: web.Request) -> web.Response:
+        problem = self._authorized(request)
+        if problem is not None:
+            return problem
+        incident_id = request.match_info["incident_id"]
+        if incident_id not in self.incidents:
+            return _error(404, "Incident not found")
+        return web.json_response(self._shown(incident_id))
+
+    def _authorized(self, request: web.Request) -> web.Response | None:
+        if request.headers.get("Authorization") != f"OAuth {self.api_key}":
+            return _error(401, "Could not authenticate")
+        if request.match_info["page_id"] != self.page_id:
+            return _error(404, "Page not found")
+        return None
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await self._checked(request, creating=True)
@@ -68,10 +97,9 @@ class Statuspage(StandIn):
     async def _checked(
         self, request: web.Request, *, creating: bool
     ) -> dict[str, Any] | web.Response:
-        if request.headers.get("Authorization") != f"OAuth {self.api_key}":
-            return _error(401, "Could not authenticate")
-        if request.match_info["page_id"] != self.page_id:
-            return _error(404, "Page not found")
+        problem = self._authorized(request)
+        if problem is not None:
+            return problem
         if request.content_type != "application/json":
             return _error(415, "expected application/json")
         try:
@@ -114,6 +142,10 @@ class Statuspage(StandIn):
         incident["updates"].append({"status": body["status"], "body": body["body"]})
         for cid, status in body.get("components", {}).items():
             self.components[cid] = status
+        return self._shown(incident_id)
+
+    def _shown(self, incident_id: str) -> dict[str, Any]:
+        incident = self.incidents[incident_id]
         return {
             "id": incident_id,
             "name": incident["name"],

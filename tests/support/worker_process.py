@@ -12,6 +12,7 @@ from multiprocessing.synchronize import Event
 
 from sqlalchemy import select
 
+from bot.app import build_worker
 from bot.config import Config
 from bot.db import make_engine, make_sessionmaker
 from bot.deps import Deps
@@ -39,16 +40,16 @@ async def _run(
     deps = Deps(
         settings=settings, config=Config(), engine=engine, sessions=make_sessionmaker(engine)
     )
-    runtime = slack_runtime.build(deps, min_post_interval_s=0)
-    runtime.ctx.worker.worker_id = name
+    worker = build_worker(deps, slack_runtime.gateway(deps, min_post_interval_s=0))
+    worker.worker_id = name
     go.wait(timeout=30)
     deadline = time.monotonic() + deadline_s
     idle = 0
     while idle < 3 and time.monotonic() < deadline:
-        await runtime.ctx.worker.tick()
+        await worker.tick()
         idle = idle + 1 if not await _left(deps) else 0
         await asyncio.sleep(0.01)
-    await runtime.close()
+    await worker.drain()
     await engine.dispose()
 
 

@@ -138,3 +138,8 @@ def nudge_text(nudge: Nudge) -> str:
         lines.append(f"• {who}: {esc(clip(item.step.text, 150))}")
     lines.append("Mark each step *Done* or *Skip* on the checklist above.")
     return "\n".join(lines)
+
+
+def shows(blocks: list[Block], view: PhaseView) -> bool:
+    """Whether these phase blocks already show the view's state."""
+    return [b.to_dict() for b in blocks] == [b.to_dict() for b in phase_blocks(view)]

@@ -2,10 +2,8 @@
 
 A feature module exposes:
 - `SUBCOMMANDS: list[Subcommand]` — its `/incident` subcommands,
-- `register(app, ctx)` — its button, modal and event listeners,
-- `work_handlers(ctx) -> dict[str, Handler]` — the due-work kinds it runs,
-- `ON_CHANNEL_OPEN: tuple[str, ...]` — due-work kinds to queue once an incident channel exists.
-Keeping each capability in one module keeps its listeners, work and texts together; the four
+- `register(app, ctx)` — its button, modal and event listeners.
+Keeping each capability in one module keeps its listeners and texts together; the four
 listener files of the core stay small.
 """
 

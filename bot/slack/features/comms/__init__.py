@@ -9,6 +9,5 @@ from __future__ import annotations
 
 from bot.slack.features.comms.listeners import register
 from bot.slack.features.comms.opening import SUBCOMMANDS, open_form
-from bot.slack.features.comms.work import ON_CHANNEL_OPEN, work_handlers
 
-__all__ = ["ON_CHANNEL_OPEN", "SUBCOMMANDS", "open_form", "register", "work_handlers"]
+__all__ = ["SUBCOMMANDS", "open_form", "register"]

@@ -7,12 +7,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.models.views import View
 
-from bot import due
-from bot.db import session_scope
 from bot.errors import BotError
 from bot.flows import containment as containment_flows
-from bot.flows import containment_report as report_flows
-from bot.jobs import Handler, RetryLater
 from bot.slack.blocks import containment as containment_blocks
 from bot.slack.blocks.containment import ConfirmMeta
 from bot.slack.context import SlackContext
@@ -122,24 +118,3 @@ async def _run(ctx: SlackContext, meta: ConfirmMeta, user_id: str) -> None:
             actor=user_id,
             now=ctx.deps.clock(),
         )
-
-
-def work_handlers(ctx: SlackContext) -> dict[str, Handler]:
-    """Post (or edit) the outcome message of a run."""
-
-    async def report(item: due.Claimed) -> None:
-        run_id = int(item.payload["run"])
-        async with session_scope(ctx.deps.sessions) as session:
-            view = await report_flows.run_view(session=session, run_id=run_id)
-        if view.channel_id is None:
-            raise RetryLater("the incident channel does not exist yet")
-        text = containment_blocks.outcome_text(view)
-        blocks = containment_blocks.outcome_blocks(view)
-        if view.message_ts is not None:
-            await ctx.gateway.update(view.channel_id, view.message_ts, text, blocks)
-            return
-        ts = await ctx.gateway.post(view.channel_id, text, blocks)
-        async with session_scope(ctx.deps.sessions) as session:
-            await report_flows.reported(session=session, run_id=run_id, ts=ts)
-
-    return {containment_flows.REPORT_RUN: report}

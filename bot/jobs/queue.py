@@ -1,8 +1,9 @@
 """Due work in the database: the source of truth for everything with a time in it.
 
-The scheduler is only a clock. Each tick claims due rows (on PostgreSQL with
-FOR UPDATE SKIP LOCKED, so replicas never take the same row), runs them, and marks them done
-or reschedules them with backoff. A claim expires, so work held by a crashed process is retried.
+Workers claim due rows (on PostgreSQL with FOR UPDATE SKIP LOCKED, so replicas never take the
+same row), run them, and mark them done or reschedule them with backoff. A claim is short and
+renewed while its handler runs, so work held by a crashed process is retried within seconds.
+On PostgreSQL, a transaction that queues work also sends a NOTIFY, which wakes every worker.
 """
 
 from __future__ import annotations
@@ -13,16 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import insert_ignoring_conflicts
+from bot.jobs.kinds import JobKind
 from bot.models import DueWork
 
-# Longer than any handler runs (Slack calls time out after 15 s and retry 3 times); a worker
-# never re-claims work it is still running, and a claim's token stops a stale run finishing it.
-CLAIM_FOR = timedelta(minutes=10)
+# A running worker renews its claims every few seconds (see Worker); a claim's token stops a
+# stale run from finishing work that was claimed again after its claim lapsed.
+CLAIM_FOR = timedelta(seconds=15)
 SCHEDULED = "due_work_scheduled"
+NOTIFIED = "due_work_notified"
+CHANNEL = "due_work"
 MAX_BACKOFF = timedelta(minutes=10)
 
 
@@ -33,14 +37,15 @@ class Claimed:
     subject_key: str
     incident_id: int | None
     payload: dict[str, Any]
-    attempts: int
+    attempts: int  # runs started, this one included
     token: str
+    armed_at: datetime  # when this (kind, subject) was last scheduled afresh
 
 
 async def schedule(
     *,
     session: AsyncSession,
-    kind: str,
+    kind: JobKind,
     subject_key: str,
     due_at: datetime,
     incident_id: int | None = None,
@@ -52,7 +57,7 @@ async def schedule(
     Pending work absorbs the new request, unless a worker is running it right now: that run may
     have read the state before this change, so its claim is released and the work runs again.
     """
-    session.info[SCHEDULED] = True  # tells the caller's scope to wake the worker after commit
+    await _notify(session)
     stmt = select(DueWork.id, DueWork.claimed_by).where(
         DueWork.kind == kind, DueWork.subject_key == subject_key, DueWork.done_at.is_(None)
     )
@@ -81,6 +86,7 @@ async def schedule(
         index_elements=["kind", "subject_key"],
         set_={
             "due_at": due_at,
+            "created_at": due_at,
             "done_at": None,
             "attempts": 0,
             "payload": payload or {},
@@ -93,6 +99,15 @@ async def schedule(
     await session.execute(stmt)
 
 
+async def _notify(session: AsyncSession) -> None:
+    """Wake workers once this transaction commits (in-process via the flag, else by NOTIFY)."""
+    session.info[SCHEDULED] = True  # tells the caller's scope to wake the local worker
+    if session.info.get(NOTIFIED) or session.get_bind().dialect.name != "postgresql":
+        return
+    session.info[NOTIFIED] = True
+    await session.execute(text(f"NOTIFY {CHANNEL}"))  # delivered at commit, dropped on rollback
+
+
 async def _run_again(session: AsyncSession, work_id: int, due_at: datetime) -> None:
     # The running worker no longer holds the claim, so its complete() changes nothing.
     await session.execute(
@@ -102,7 +117,7 @@ async def _run_again(session: AsyncSession, work_id: int, due_at: datetime) -> N
     )
 
 
-async def cancel(*, session: AsyncSession, kind: str, subject_key: str, now: datetime) -> None:
+async def cancel(*, session: AsyncSession, kind: JobKind, subject_key: str, now: datetime) -> None:
     """Mark pending work as done without running it."""
     await session.execute(
         update(DueWork)
@@ -116,14 +131,16 @@ async def claim(
     session: AsyncSession,
     worker: str,
     now: datetime,
+    kinds: Collection[str],
     limit: int = 20,
     running: Collection[int] = (),
 ) -> list[Claimed]:
-    """Claim due, unclaimed (or expired) work for this worker, except what it is running."""
+    """Claim due, unclaimed (or expired) work of these kinds, except what this worker runs."""
     stmt = (
         select(DueWork)
         .where(DueWork.done_at.is_(None), DueWork.due_at <= now)
         .where(or_(DueWork.claimed_until.is_(None), DueWork.claimed_until < now))
+        .where(DueWork.kind.in_(list(kinds)))
         .order_by(DueWork.due_at, DueWork.id)
         .limit(limit)
     )
@@ -146,9 +163,56 @@ async def claim(
             dict(r.payload),
             r.attempts,
             r.claim_token or "",
+            r.created_at,
         )
         for r in rows
     ]
+
+
+async def renew(*, session: AsyncSession, items: Collection[Claimed], now: datetime) -> set[int]:
+    """Extend the claims this worker still holds; returns the ids it no longer holds."""
+    tokens = [item.token for item in items]
+    if not tokens:
+        return set()
+    stmt = (
+        update(DueWork)
+        .where(DueWork.claim_token.in_(tokens), DueWork.done_at.is_(None))
+        .values(claimed_until=now + CLAIM_FOR)
+        .returning(DueWork.id)
+    )
+    held = set((await session.scalars(stmt)).all())
+    return {item.id for item in items} - held
+
+
+async def release(*, session: AsyncSession, items: Collection[Claimed]) -> None:
+    """Give claimed work back unfinished (on shutdown), so any worker runs it at once."""
+    tokens = [item.token for item in items]
+    if not tokens:
+        return
+    await session.execute(
+        update(DueWork)
+        .where(DueWork.claim_token.in_(tokens))
+        .values(
+            claimed_by=None,
+            claimed_until=None,
+            claim_token=None,
+        )
+    )
+    await _notify(session)
+
+
+async def next_due(
+    *, session: AsyncSession, kinds: Collection[str], after: datetime
+) -> datetime | None:
+    """When the soonest unclaimed work of these kinds falls due (None when there is none)."""
+    stmt = select(func.min(DueWork.due_at)).where(
+        DueWork.done_at.is_(None),
+        DueWork.claimed_until.is_(None),
+        DueWork.kind.in_(list(kinds)),
+        DueWork.due_at > after,
+    )
+    found: datetime | None = await session.scalar(stmt)
+    return found
 
 
 async def complete(*, session: AsyncSession, item: Claimed, now: datetime) -> None:
@@ -170,10 +234,10 @@ async def give_up(*, session: AsyncSession, item: Claimed, now: datetime, error:
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
-    """Exponential backoff (5 s, 10 s, 20 s … 10 min), or what the remote asked for."""
+    """Exponential backoff (1 s, 2 s, 4 s … 10 min), or what the remote asked for."""
     if retry_after is not None:
         return timedelta(seconds=retry_after)
-    return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    return min(timedelta(seconds=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
 async def retry_later(
@@ -198,7 +262,7 @@ async def retry_later(
     )
 
 
-async def pending(*, session: AsyncSession, kind: str | None = None) -> list[DueWork]:
+async def pending(*, session: AsyncSession, kind: JobKind | None = None) -> list[DueWork]:
     """Work not yet done, soonest first."""
     stmt = select(DueWork).where(DueWork.done_at.is_(None)).order_by(DueWork.due_at)
     if kind is not None:

@@ -1,0 +1,37 @@
+"""What every job handler is given, and the key that makes its Slack posts happen once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.deps import Deps
+from bot.jobs.kinds import JobKind
+from bot.jobs.queue import Claimed
+from bot.slack.gateway import PostKey, SlackGateway, retry_on_slack_failures
+
+Handler = Callable[[Claimed], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class JobEnv:
+    deps: Deps
+    slack: SlackGateway | None  # None when Slack is not configured
+
+    def need_slack(self) -> SlackGateway:
+        """The Slack gateway (handlers that use it are only registered when there is one)."""
+        assert self.slack is not None
+        return self.slack
+
+
+def slack_handlers(env: JobEnv, found: dict[JobKind, Handler]) -> dict[JobKind, Handler]:
+    """Handlers that talk to Slack: none without Slack, else retried on Slack's failures."""
+    if env.slack is None:
+        return {}
+    return {kind: retry_on_slack_failures(handler) for kind, handler in found.items()}
+
+
+def once(item: Claimed, part: str = "") -> PostKey:
+    """The key of one message this run of `item` posts (looked for first on a retry)."""
+    key = f"{item.kind}:{item.subject_key}:{item.armed_at.timestamp():.0f}:{part}"
+    return PostKey(key, may_exist=item.attempts > 1)

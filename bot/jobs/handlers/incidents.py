@@ -1,0 +1,173 @@
+"""The incident channel: open it, keep its summary and topic current, DM role holders, nudge.
+
+Opening is safe to repeat after a crash or an unanswered call at any step: the channel's name is
+reserved before it is created and a channel the bot already created under it is adopted; the
+summary carries a key and is found again instead of posted twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.db import session_scope
+from bot.errors import RetryLater
+from bot.flows import channels as channel_flows
+from bot.incidents.schemas import Role
+from bot.incidents.snapshot import Snapshot
+from bot.jobs.handlers.common import Handler, JobEnv, once, slack_handlers
+from bot.jobs.kinds import JobKind
+from bot.jobs.queue import Claimed
+from bot.slack.blocks import incident as incident_blocks
+from bot.slack.gateway import Channel, NameTaken, PostKey
+
+
+def handlers(env: JobEnv) -> dict[JobKind, Handler]:
+    """The channel's work (all of it needs Slack)."""
+    work = _ChannelWork(env)
+    return slack_handlers(
+        env,
+        {
+            JobKind.OPEN_CHANNEL: work.open_channel,
+            JobKind.REFRESH_SUMMARY: work.refresh_summary,
+            JobKind.ROLE_DM: work.role_dm,
+            JobKind.ROLE_NUDGE: work.role_nudge,
+            JobKind.ANNOUNCE: work.announce,
+        },
+    )
+
+
+@dataclass
+class _ChannelWork:
+    env: JobEnv
+
+    async def _snapshot(self, incident_id: int) -> Snapshot:
+        async with session_scope(self.env.deps.sessions) as session:
+            return await channel_flows.snapshot(session=session, incident_id=incident_id)
+
+    async def open_channel(self, item: Claimed) -> None:
+        """Create the channel, set its topic, invite responders, pin the summary."""
+        assert item.incident_id is not None
+        snap = await self._snapshot(item.incident_id)
+        if snap.channel_id is None:
+            channel = await self._create_channel(snap.id)
+            async with session_scope(self.env.deps.sessions) as session:
+                await channel_flows.channel_created(
+                    session=session, incident_id=snap.id, channel_id=channel.id, name=channel.name
+                )
+            snap = await self._snapshot(snap.id)
+        await self._sync_topic(snap)
+        await self._invite(snap)
+        if snap.summary_ts is None:
+            await self._post_summary(snap, PostKey(f"summary:{snap.id}", item.attempts > 1))
+
+    async def _create_channel(self, incident_id: int) -> Channel:
+        slack, prefix = self.env.need_slack(), self.env.deps.config.channels.prefix
+        taken: list[str] = []
+        while True:
+            async with session_scope(self.env.deps.sessions) as session:
+                name = await channel_flows.reserve_name(
+                    session=session, incident_id=incident_id, prefix=prefix, taken=taken
+                )
+            try:
+                return await slack.create_channel(name)
+            except NameTaken:
+                adopted = await slack.adopt_channel(name)
+                if adopted is not None:
+                    return adopted  # created by an earlier attempt whose answer was lost
+                taken.append(name)  # someone else's channel: reserve another name
+
+    async def _invite(self, snap: Snapshot) -> None:
+        slack = self.env.need_slack()
+        assert snap.channel_id is not None
+        users: list[str] = []
+        unknown: list[str] = []
+        for responder in dict.fromkeys(snap.responders):
+            user_id = await self._resolve_user(responder)
+            (users if user_id else unknown).append(user_id or responder)
+        refused = await slack.invite(snap.channel_id, users)
+        missing = unknown + refused
+        if missing:
+            await slack.post(
+                snap.channel_id,
+                "⚠️ Could not invite: " + ", ".join(f"`{m}`" for m in missing),
+                once=PostKey(f"invite:{snap.id}", may_exist=True),
+            )
+
+    async def _resolve_user(self, responder: str) -> str | None:
+        if "@" in responder:
+            return await self.env.need_slack().lookup_email(responder)
+        return responder if responder[:1] in ("U", "W") else None
+
+    async def _post_summary(self, snap: Snapshot, key: PostKey) -> None:
+        slack = self.env.need_slack()
+        assert snap.channel_id is not None
+        ts = await slack.post(
+            snap.channel_id,
+            incident_blocks.summary_text(snap),
+            incident_blocks.summary_blocks(snap),
+            once=key,
+        )
+        async with session_scope(self.env.deps.sessions) as session:
+            await channel_flows.summary_posted(
+                session=session, incident_id=snap.id, ts=ts, now=self.env.deps.clock()
+            )
+        await slack.pin(snap.channel_id, ts)
+
+    async def _sync_topic(self, snap: Snapshot) -> None:
+        assert snap.channel_id is not None
+        topic = incident_blocks.topic(snap)
+        if snap.topic == topic:
+            return
+        await self.env.need_slack().set_topic(snap.channel_id, topic)
+        async with session_scope(self.env.deps.sessions) as session:
+            await channel_flows.topic_set(session=session, incident_id=snap.id, topic=topic)
+
+    async def announce(self, item: Claimed) -> None:
+        """Announce a new incident in the configured channel."""
+        assert item.incident_id is not None
+        channel = self.env.deps.config.channels.announce
+        if channel:
+            snap = await self._snapshot(item.incident_id)
+            await self.env.need_slack().post(
+                channel, incident_blocks.announcement(snap), once=once(item)
+            )
+
+    async def refresh_summary(self, item: Claimed) -> None:
+        """Edit the pinned summary in place and keep the topic current."""
+        assert item.incident_id is not None
+        snap = await self._snapshot(item.incident_id)
+        if snap.channel_id is None or snap.summary_ts is None:
+            return  # the channel is still being opened; opening posts the current summary
+        await self.env.need_slack().update(
+            snap.channel_id,
+            snap.summary_ts,
+            incident_blocks.summary_text(snap),
+            incident_blocks.summary_blocks(snap),
+        )
+        await self._sync_topic(snap)
+
+    async def role_dm(self, item: Claimed) -> None:
+        """Tell a new role holder what the role asks of them."""
+        assert item.incident_id is not None
+        snap = await self._snapshot(item.incident_id)
+        role = Role(item.payload["role"])
+        text = incident_blocks.role_dm(snap, role)
+        await self.env.need_slack().dm(item.payload["user"], text, once=once(item))
+
+    async def role_nudge(self, item: Claimed) -> None:
+        """Remind the channel of required roles still empty; again later, a few times."""
+        assert item.incident_id is not None
+        snap = await self._snapshot(item.incident_id)
+        if not snap.empty_roles or not snap.status.is_open:
+            return
+        if snap.channel_id is None:
+            raise RetryLater("the incident channel does not exist yet")
+        text = incident_blocks.role_nudge(snap)
+        await self.env.need_slack().post(snap.channel_id, text, once=once(item))
+        async with session_scope(self.env.deps.sessions) as session:
+            await channel_flows.nudge_again(
+                session=session,
+                incident_id=snap.id,
+                count=int(item.payload.get("count", 0)) + 1,
+                now=self.env.deps.clock(),
+            )

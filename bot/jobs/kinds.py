@@ -1,0 +1,46 @@
+"""Every kind of queued work, in one place (the values are stored in `due_work.kind`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobKind(StrEnum):
+    # The incident channel and its live summary.
+    OPEN_CHANNEL = "slack.open_channel"
+    REFRESH_SUMMARY = "slack.refresh_summary"
+    ROLE_DM = "slack.role_dm"
+    ROLE_NUDGE = "slack.role_nudge"
+    ANNOUNCE = "slack.announce"
+    # What a Slack request asked for, after its ack.
+    SLACK_REQUEST = "slack.request"
+    # Playbooks, containment and the change ledger.
+    POST_PLAYBOOK = "playbook.post"
+    RENDER_PHASE = "playbook.render_phase"
+    PHASE_DUE = "playbook.phase_due"
+    REPORT_RUN = "containment.report"
+    CHANGES_ON_OPEN = "changes.post_on_open"
+    CHANGE_ARRIVAL = "changes.post_arrival"
+    # Communications.
+    COMMS_ARM = "comms.arm"
+    COMMS_CARD = "comms.card"
+    COMMS_PUBLISH = "comms.publish"
+    COMMS_REMIND = "comms.remind"
+    # Fix validation and action items.
+    EVAL_POSTED = "followup.eval_posted"
+    ITEM_POST = "followup.item_post"
+    ITEM_REFRESH = "followup.item_refresh"
+    ITEM_ARM = "followup.arm"
+    ITEM_REMIND = "followup.remind"
+    OVERDUE_OWNER = "followup.overdue_owner"
+    OVERDUE_MANAGERS = "followup.overdue_managers"
+    DIGEST = "followup.digest"
+
+
+# Queued once per incident as soon as its channel exists.
+ON_CHANNEL_OPEN = (
+    JobKind.ANNOUNCE,
+    JobKind.POST_PLAYBOOK,
+    JobKind.CHANGES_ON_OPEN,
+    JobKind.COMMS_ARM,
+)
