@@ -19,9 +19,8 @@ from bot.errors import ConfigError
 from bot.jobs import handlers as job_handlers
 from bot.jobs.worker import Worker
 from bot.settings import Settings
-from bot.slack import app as slack_app
 from bot.slack import runtime as slack_runtime
-from bot.slack.gateway import SlackGateway
+from bot.slack.runtime import SlackRuntime
 from bot.web import create_app
 
 # On SIGTERM, running work gets this long to finish before it is given back to other workers.
@@ -84,9 +83,13 @@ def slack_configured(settings: Settings) -> bool:
     )
 
 
-def build_worker(deps: Deps, slack: SlackGateway | None) -> Worker:
+def build_worker(deps: Deps, slack: SlackRuntime | None) -> Worker:
     """The worker with every handler this process can run; requests wake it after queuing."""
-    env = job_handlers.JobEnv(deps=deps, slack=slack)
+    env = job_handlers.JobEnv(
+        deps=deps,
+        slack=slack.ctx.gateway if slack else None,
+        run_slack_request=slack.run_queued if slack else None,
+    )
     worker = Worker(deps.sessions, lambda: deps.clock(), job_handlers.handlers(env))
     deps.wake_worker = worker.wake
     return worker
@@ -99,10 +102,10 @@ def listen_url(settings: Settings) -> str | None:
 
 def build_app(deps: Deps, *, role: ProcessRole = ProcessRole.ALL) -> FastAPI:
     """The ASGI app; its lifespan starts the worker (and Socket Mode) and stops them."""
-    slack = slack_runtime.gateway(deps) if slack_configured(deps.settings) else None
-    runtime = slack_runtime.build(deps, slack) if slack else None
-    worker = build_worker(deps, slack) if role is ProcessRole.ALL else None
-    app = create_app(deps, slack_app.http_endpoint(runtime.app) if runtime else None)
+    configured = slack_configured(deps.settings)
+    runtime = slack_runtime.build(deps, slack_runtime.gateway(deps)) if configured else None
+    worker = build_worker(deps, runtime) if role is ProcessRole.ALL else None
+    app = create_app(deps, runtime.endpoint() if runtime else None)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -132,8 +135,9 @@ async def run_worker(settings: Settings) -> None:
     """Run queued work until SIGTERM or SIGINT, then give back what is unfinished and exit."""
     deps = build_deps(settings)
     token = settings.slack_bot_token
-    slack = slack_runtime.gateway(deps) if token and token.get_secret_value() else None
-    worker = build_worker(deps, slack)
+    has_slack = token is not None and bool(token.get_secret_value())
+    runtime = slack_runtime.build(deps, slack_runtime.gateway(deps)) if has_slack else None
+    worker = build_worker(deps, runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

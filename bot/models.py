@@ -177,6 +177,7 @@ class DueWork(Base):
     __table_args__ = (
         UniqueConstraint("kind", "subject_key"),
         Index("ix_due_work_pending", "done_at", "due_at"),
+        Index("ix_due_work_sequence", "sequence_key", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -190,6 +191,8 @@ class DueWork(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # New on every claim: only the run holding the current claim may finish or reschedule it.
     claim_token: Mapped[str | None] = mapped_column(String(32))
+    # Work sharing a sequence key runs one at a time, oldest first, across all workers.
+    sequence_key: Mapped[str | None] = mapped_column(String(120))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

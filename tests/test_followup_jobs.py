@@ -153,7 +153,9 @@ async def test_a_restarted_worker_sends_a_reminder_exactly_once(stage: Stage) ->
         sessions=make_sessionmaker(engine),
         clock=clock,
     )
-    replica = build_worker(deps, slack_runtime.gateway(deps, min_post_interval_s=0))
+    replica = build_worker(
+        deps, slack_runtime.build(deps, slack_runtime.gateway(deps, min_post_interval_s=0))
+    )
     try:
         clock.advance(seconds=1)
         await replica.run_due()

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.incidents import rules as incident_rules
@@ -56,13 +55,15 @@ def _candidates(incident: Incident, prefix: str) -> list[str]:
 
 
 async def _try_reserve(session: AsyncSession, incident_id: int, name: str) -> bool:
-    try:
-        async with session.begin_nested():
-            await session.execute(
-                update(Incident).where(Incident.id == incident_id).values(channel_name=name)
-            )
-    except IntegrityError:
+    # The unique column settles a race between replicas: the loser's job fails and is retried.
+    holder = await session.scalar(
+        select(Incident.id).where(Incident.channel_name == name, Incident.id != incident_id)
+    )
+    if holder is not None:
         return False
+    await session.execute(
+        update(Incident).where(Incident.id == incident_id).values(channel_name=name)
+    )
     return True
 
 

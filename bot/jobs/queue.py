@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.db import insert_ignoring_conflicts
 from bot.jobs.kinds import JobKind
@@ -51,8 +52,11 @@ async def schedule(
     incident_id: int | None = None,
     payload: dict[str, Any] | None = None,
     rearm: bool = True,
+    sequence_key: str | None = None,
 ) -> None:
     """Schedule work once per (kind, subject); done work is re-armed unless `rearm` is False.
+
+    Work with a `sequence_key` runs after all earlier work with the same key has finished.
 
     Pending work absorbs the new request, unless a worker is running it right now: that run may
     have read the state before this change, so its claim is released and the work runs again.
@@ -77,6 +81,7 @@ async def schedule(
         "payload": payload or {},
         "attempts": 0,
         "created_at": due_at,
+        "sequence_key": sequence_key,
     }
     stmt = insert_ignoring_conflicts(session, DueWork).values(**values)
     if not rearm:
@@ -135,12 +140,24 @@ async def claim(
     limit: int = 20,
     running: Collection[int] = (),
 ) -> list[Claimed]:
-    """Claim due, unclaimed (or expired) work of these kinds, except what this worker runs."""
+    """Claim due, unclaimed (or expired) work of these kinds, except what this worker runs.
+
+    Work waits while earlier work with its sequence key is unfinished.
+    """
+    earlier = aliased(DueWork)
+    in_sequence = or_(
+        DueWork.sequence_key.is_(None),
+        ~exists().where(
+            earlier.sequence_key == DueWork.sequence_key,
+            earlier.id < DueWork.id,
+            earlier.done_at.is_(None),
+        ),
+    )
     stmt = (
         select(DueWork)
         .where(DueWork.done_at.is_(None), DueWork.due_at <= now)
         .where(or_(DueWork.claimed_until.is_(None), DueWork.claimed_until < now))
-        .where(DueWork.kind.in_(list(kinds)))
+        .where(DueWork.kind.in_(list(kinds)), in_sequence)
         .order_by(DueWork.due_at, DueWork.id)
         .limit(limit)
     )

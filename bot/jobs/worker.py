@@ -114,8 +114,7 @@ class Worker:
             while self._again and not self._stopping:
                 self._again = False
                 await self._claim_and_start()
-            if not self._stopping:
-                await self._arm_timer()
+                await self._arm_timer()  # woken meanwhile? then claim and arm again
 
     async def _claim_and_start(self) -> None:
         while (free := self.capacity - len(self._in_flight)) > 0:

@@ -20,7 +20,6 @@ from bot.jobs.worker import Worker
 from bot.models import DueWork
 from bot.sandbox import signing
 from bot.sandbox.fake_slack import FakeSlack
-from bot.slack import app as slack_app
 from bot.slack import runtime as slack_runtime
 from bot.web import create_app
 
@@ -207,8 +206,8 @@ async def serve(
     """Run the bot's HTTP app (with Slack mounted) on a free local port, talking to `slack`."""
     gateway = slack_runtime.gateway(deps, min_post_interval_s=pace_s, timeout_s=slack_timeout_s)
     runtime = slack_runtime.build(deps, gateway)
-    worker = build_worker(deps, gateway)
-    app = create_app(deps, slack_app.http_endpoint(runtime.app))
+    worker = build_worker(deps, runtime)
+    app = create_app(deps, runtime.endpoint())
     async with serve_asgi(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         try:
             yield Stage(deps, slack, runtime, worker, http)

@@ -1,34 +1,45 @@
-"""The bolt app: signature checks, event dedupe, one error handler, four listener modules."""
+"""The bolt app: signature checks, event dedupe, queued work, one error handler, the listeners."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
-from urllib.parse import parse_qsl
 
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp, AsyncRespond
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from bot.db import insert_or_skip, session_scope
 from bot.models import SlackEvent
-from bot.slack import errors, features
+from bot.slack import errors, features, listening
 from bot.slack.context import SlackContext
 from bot.slack.listeners import actions, commands, events, views
 
+log = logging.getLogger(__name__)
+MAX_AGE_S = 300  # Slack's replay window
+
 
 def build_app(ctx: SlackContext, *, signing_secret: str) -> AsyncApp:
-    """Create the AsyncApp with middleware and every listener registered."""
-    app = AsyncApp(
+    """Create the AsyncApp with middleware and every listener registered.
+
+    Requests are verified by `http_endpoint` on the raw bytes before bolt parses them, so bolt's
+    own verification is off; acks are answered once the ack part ran (process_before_response),
+    and the work after them is queued (see `listening`).
+    """
+    app = listening.DurableApp(
+        ctx,
         client=ctx.gateway.client,
         signing_secret=signing_secret,
-        process_before_response=False,
+        process_before_response=True,
+        request_verification_enabled=False,
         raise_error_for_unhandled_request=False,
     )
     app.use(_dedupe_events(ctx))
@@ -38,30 +49,40 @@ def build_app(ctx: SlackContext, *, signing_secret: str) -> AsyncApp:
     return app
 
 
-class _BoltRequest(AsyncBoltRequest):
-    """bolt's request, but a form body that merely contains the word "payload" stays a form.
+def signed_by_slack(secret: str, raw: bytes, timestamp: str, signature: str) -> bool:
+    """Whether `raw` carries Slack's v0 signature, made in the last five minutes."""
+    if not secret or not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_AGE_S:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + raw
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
 
-    bolt treats any form body containing "payload" as an interactivity payload, so
-    `/incident note payload was wrong` would parse to nothing and be answered 404.
+
+def http_endpoint(app: AsyncApp, signing_secret: str) -> Callable[[Request], Awaitable[Response]]:
+    """The handler for POST /slack/events (events, slash commands and interactivity).
+
+    The signature is checked on the raw bytes first; nothing is decoded or parsed before that.
     """
 
-    def __init__(self, *, body: str, query: str, headers: dict[str, str | Sequence[str]]) -> None:
-        super().__init__(body=body, query=query, headers=headers)
-        if self.body or body.startswith("{"):
-            return
-        params = dict(parse_qsl(body, keep_blank_values=True))
-        if "payload" not in params:
-            self.body = params
-            self.context = build_async_context(AsyncBoltContext({}), self.body)
-
-
-def http_endpoint(app: AsyncApp) -> Callable[[Request], Awaitable[Response]]:
-    """The handler for POST /slack/events (events, slash commands and interactivity)."""
-
     async def endpoint(request: Request) -> Response:
-        body = (await request.body()).decode("utf-8")
-        headers: dict[str, str | Sequence[str]] = dict(request.headers)
-        bolt_request = _BoltRequest(body=body, query=request.url.query, headers=headers)
+        raw = await request.body()
+        if not signed_by_slack(
+            signing_secret,
+            raw,
+            request.headers.get("x-slack-request-timestamp", ""),
+            request.headers.get("x-slack-signature", ""),
+        ):
+            log.warning("refused a Slack request with a missing, wrong or stale signature")
+            return JSONResponse({"error": "invalid signature"}, status_code=401)
+        try:
+            body = raw.decode("utf-8")
+            headers: dict[str, str | Sequence[str]] = dict(request.headers)
+            bolt_request = listening.SlackRequest(
+                body=body, query=request.url.query, headers=headers
+            )
+        except (ValueError, RecursionError) as exc:
+            log.warning("refused a signed Slack request that does not parse: %s", exc)
+            return JSONResponse({"error": "malformed body"}, status_code=400)
         return to_starlette_response(await app.async_dispatch(bolt_request))
 
     return endpoint
@@ -71,8 +92,11 @@ def _dedupe_events(ctx: SlackContext) -> Callable[..., Awaitable[BoltResponse | 
     """Drop Events API deliveries whose event_id was handled before (Slack retries them)."""
 
     async def middleware(
-        body: dict[str, Any], next: Callable[[], Awaitable[None]]
+        req: AsyncBoltRequest, body: dict[str, Any], next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
+        if req.lazy_only:  # queued work of an event already let through
+            await next()
+            return None
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id and not await _first_time(ctx, event_id):
             return BoltResponse(status=200, body="")

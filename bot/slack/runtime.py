@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from starlette.requests import Request
+from starlette.responses import Response
 
 from bot.deps import Deps
 from bot.slack import app as slack_app
+from bot.slack import listening
 from bot.slack.context import SlackContext
 from bot.slack.gateway import SlackGateway, make_client
 
@@ -17,7 +22,16 @@ from bot.slack.gateway import SlackGateway, make_client
 class SlackRuntime:
     ctx: SlackContext
     app: AsyncApp
+    signing_secret: str
     socket_mode: AsyncSocketModeHandler | None = None
+
+    def endpoint(self) -> Callable[[Request], Awaitable[Response]]:
+        """The handler of POST /slack/events."""
+        return slack_app.http_endpoint(self.app, self.signing_secret)
+
+    async def run_queued(self, payload: dict[str, Any]) -> None:
+        """Run the work part of a stored Slack request."""
+        await listening.run_queued(self.app, payload)
 
     async def start_socket_mode(self) -> None:
         """Connect over Socket Mode when an app token is configured."""
@@ -43,9 +57,9 @@ def gateway(
 
 
 def build(deps: Deps, slack: SlackGateway) -> SlackRuntime:
-    """Build the bolt app over a gateway, verifying requests with the signing secret."""
+    """Build the bolt app over a gateway (a worker needs no signing secret; serving does)."""
     secret = deps.settings.slack_signing_secret
-    assert secret is not None
+    signing_secret = secret.get_secret_value() if secret else ""
     ctx = SlackContext(deps=deps, gateway=slack)
-    app = slack_app.build_app(ctx, signing_secret=secret.get_secret_value())
-    return SlackRuntime(ctx=ctx, app=app)
+    app = slack_app.build_app(ctx, signing_secret=signing_secret)
+    return SlackRuntime(ctx=ctx, app=app, signing_secret=signing_secret)

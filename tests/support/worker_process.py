@@ -40,7 +40,9 @@ async def _run(
     deps = Deps(
         settings=settings, config=Config(), engine=engine, sessions=make_sessionmaker(engine)
     )
-    worker = build_worker(deps, slack_runtime.gateway(deps, min_post_interval_s=0))
+    worker = build_worker(
+        deps, slack_runtime.build(deps, slack_runtime.gateway(deps, min_post_interval_s=0))
+    )
     worker.worker_id = name
     go.wait(timeout=30)
     deadline = time.monotonic() + deadline_s

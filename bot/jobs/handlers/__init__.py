@@ -6,7 +6,15 @@ otherwise only the work that needs no Slack (publishing to status pages and webh
 
 from __future__ import annotations
 
-from bot.jobs.handlers import changes, comms, containment, followup, incidents, playbook
+from bot.jobs.handlers import (
+    changes,
+    comms,
+    containment,
+    followup,
+    incidents,
+    playbook,
+    slack_requests,
+)
 from bot.jobs.handlers.common import Handler, JobEnv
 from bot.jobs.kinds import JobKind
 
@@ -16,6 +24,6 @@ __all__ = ["Handler", "JobEnv", "handlers"]
 def handlers(env: JobEnv) -> dict[JobKind, Handler]:
     """The handler of every kind of work this process can run."""
     found: dict[JobKind, Handler] = {}
-    for module in (incidents, playbook, containment, changes, comms, followup):
+    for module in (incidents, playbook, containment, changes, comms, followup, slack_requests):
         found.update(module.handlers(env))
     return found

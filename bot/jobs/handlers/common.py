@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.deps import Deps
 from bot.jobs.kinds import JobKind
@@ -17,6 +18,8 @@ Handler = Callable[[Claimed], Awaitable[None]]
 class JobEnv:
     deps: Deps
     slack: SlackGateway | None  # None when Slack is not configured
+    # Runs the work part of a stored Slack request (None without the Slack app).
+    run_slack_request: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
     def need_slack(self) -> SlackGateway:
         """The Slack gateway (handlers that use it are only registered when there is one)."""

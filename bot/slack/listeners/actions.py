@@ -5,25 +5,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp
 
 from bot.flows import incidents as incident_flows
 from bot.incidents.schemas import Role
 from bot.slack.blocks import replies
 from bot.slack.context import SlackContext
-from bot.slack.errors import guarded
 from bot.slack.ids import ActionId
+from bot.slack.listening import listen
 
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register button handlers."""
 
-    @app.action(re.compile(rf"^{ActionId.TAKE_ROLE}:"))
-    @guarded
-    async def take_role(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
+    async def take_role(body: dict[str, Any], action: dict[str, Any]) -> None:
         incident_id, role = _incident_and_role(action["value"])
         user_id = body["user"]["id"]
         async with ctx.flow() as session:
@@ -38,6 +33,8 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         channel = body.get("channel", {}).get("id")
         if channel:
             await ctx.gateway.post(channel, replies.role_changed(change))
+
+    listen(app.action(re.compile(rf"^{ActionId.TAKE_ROLE}:")), take_role)
 
 
 def _incident_and_role(value: str) -> tuple[int, Role]:

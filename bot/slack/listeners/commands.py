@@ -1,4 +1,4 @@
-"""`/incident`: ack (or answer usage at once), then run the subcommand and show its reply."""
+"""`/incident`: ack (or answer usage at once); the worker runs the subcommand and replies."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.errors import BadInput
 from bot.slack import command_text
 from bot.slack.context import SlackContext
-from bot.slack.errors import guarded
 from bot.slack.features import MODULES
 from bot.slack.features import incident as incident_feature
+from bot.slack.listening import listen
 from bot.slack.subcommand import Invocation, Subcommand
 
 
@@ -31,11 +31,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register `/incident`."""
     subcommands = registry()
 
-    @app.command("/incident")
-    @guarded
-    async def incident_command(
-        ack: AsyncAck, body: dict[str, Any], command: dict[str, Any], respond: AsyncRespond
-    ) -> None:
+    async def check_arguments(ack: AsyncAck, command: dict[str, Any]) -> None:
         name, rest = command_text.split(command.get("text", ""))
         sub = subcommands.get(name)
         if sub is None:
@@ -50,9 +46,14 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             await ack(response_type="ephemeral", text=str(exc))
             return
         await ack()
+
+    async def incident_command(command: dict[str, Any], respond: AsyncRespond) -> None:
+        name, rest = command_text.split(command.get("text", ""))
         call = Invocation(
             name, rest, command["user_id"], command["channel_id"], command["trigger_id"]
         )
-        reply = await sub.run(ctx, call)
+        reply = await subcommands[name].run(ctx, call)
         if reply:
             await respond(text=reply, response_type="ephemeral")
+
+    listen(app.command("/incident"), incident_command, ack=check_arguments)

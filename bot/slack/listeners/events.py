@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.flows import incidents as incident_flows
 from bot.slack.context import SlackContext
-from bot.slack.errors import guarded
+from bot.slack.listening import listen
 
 PIN_REACTIONS = {"pushpin", "round_pushpin"}
 
@@ -16,9 +16,7 @@ PIN_REACTIONS = {"pushpin", "round_pushpin"}
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register event handlers."""
 
-    @app.event("reaction_added")
-    @guarded
-    async def reaction_added(body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def reaction_added(event: dict[str, Any]) -> None:
         item = event.get("item", {})
         if event.get("reaction") not in PIN_REACTIONS or item.get("type") != "message":
             return
@@ -27,9 +25,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             return
         await _capture(ctx, item["channel"], message, actor=event["user"])
 
-    @app.event("pin_added")
-    @guarded
-    async def pin_added(body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def pin_added(event: dict[str, Any]) -> None:
         item = event.get("item", {})
         message = item.get("message")
         if item.get("type") != "message" or not message:
@@ -37,6 +33,9 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         await _capture(
             ctx, event.get("channel_id") or item["channel"], message, actor=event["user"]
         )
+
+    listen(app.event("reaction_added"), reaction_added)
+    listen(app.event("pin_added"), pin_added)
 
 
 async def _capture(ctx: SlackContext, channel: str, message: dict[str, Any], actor: str) -> None:

@@ -1,4 +1,4 @@
-"""Modal submissions: validate, ack (closing the modal or showing errors), call one flow."""
+"""Modal submissions: validate and ack (closing the modal or showing errors); then one flow."""
 
 from __future__ import annotations
 
@@ -11,25 +11,25 @@ from bot.incidents.schemas import IncidentType, Severity, Status
 from bot.slack.blocks import replies
 from bot.slack.blocks.modals import ModalMeta
 from bot.slack.context import SlackContext
-from bot.slack.errors import guarded
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.listening import listen
 
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register modal submission handlers."""
 
-    @app.view(CallbackId.DECLARE)
-    @guarded
-    async def declare(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = _values(view)
-        title = values.get(ActionId.DECLARE_TITLE, "").strip()
-        if not title:
+    async def check_declaration(ack: AsyncAck, view: dict[str, Any]) -> None:
+        if not _values(view).get(ActionId.DECLARE_TITLE, "").strip():
             await ack(
                 response_action="errors",
                 errors={BlockId.DECLARE_TITLE: "Say in a few words what is wrong."},
             )
             return
         await ack()
+
+    async def declare(body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = _values(view)
+        title = values[ActionId.DECLARE_TITLE].strip()
         meta = ModalMeta.model_validate_json(view["private_metadata"])
         user_id = body["user"]["id"]
         declaration = incident_flows.Declaration(
@@ -49,15 +49,15 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             )
         await ctx.gateway.try_ephemeral(meta.channel_id, user_id, replies.declared(incident.number))
 
-    @app.view(CallbackId.UPDATE)
-    @guarded
-    async def update(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = _values(view)
-        text = values.get(ActionId.UPDATE_TEXT, "").strip()
-        if not text:
+    async def check_update(ack: AsyncAck, view: dict[str, Any]) -> None:
+        if not _values(view).get(ActionId.UPDATE_TEXT, "").strip():
             await ack(response_action="errors", errors={BlockId.UPDATE_TEXT: "Write the update."})
             return
         await ack()
+
+    async def update(body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = _values(view)
+        text = values[ActionId.UPDATE_TEXT].strip()
         meta = ModalMeta.model_validate_json(view["private_metadata"])
         assert meta.incident_id is not None
         status = (
@@ -76,6 +76,9 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             )
         shown = status.value if status else "update"
         await ctx.gateway.post(meta.channel_id, replies.update_posted(text, shown, user_id))
+
+    listen(app.view(CallbackId.DECLARE), declare, ack=check_declaration)
+    listen(app.view(CallbackId.UPDATE), update, ack=check_update)
 
 
 def _values(view: dict[str, Any]) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
 from bot.comms.kinds import CommsKind
 from bot.errors import BadInput, BotError
@@ -21,24 +21,24 @@ from bot.slack.blocks.comms_modal import (
     title_block_id,
 )
 from bot.slack.context import SlackContext
-from bot.slack.errors import guarded
 from bot.slack.features.comms import form
 from bot.slack.features.comms.opening import error_text, open_draft, open_form, show_form
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.listening import HANDOFF, listen
 
 Body = dict[str, Any]
 
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register the comms buttons and form submissions."""
-    app.action(re.compile(rf"^{ActionId.OPEN_COMMS}(:.*)?$"))(guarded(_open(ctx)))
-    app.action(ActionId.COMMS_PREVIEW)(guarded(_preview(ctx)))
-    app.action(ActionId.COMMS_APPROVE)(guarded(_approve(ctx)))
-    app.action(ActionId.COMMS_EDIT)(guarded(_edit(ctx)))
-    app.action(ActionId.COMMS_RETRY)(guarded(_retry(ctx)))
-    app.action(ActionId.COMMS_HISTORY)(guarded(_history(ctx)))
-    app.view(CallbackId.COMMS_DRAFT)(guarded(_save(ctx)))
-    app.view(CallbackId.COMMS_OVERRIDE)(guarded(_override(ctx)))
+    listen(app.action(re.compile(rf"^{ActionId.OPEN_COMMS}(:.*)?$")), _open(ctx))
+    listen(app.action(ActionId.COMMS_PREVIEW), _preview(ctx))
+    listen(app.action(ActionId.COMMS_APPROVE), _approve(ctx))
+    listen(app.action(ActionId.COMMS_EDIT), _edit(ctx))
+    listen(app.action(ActionId.COMMS_RETRY), _retry(ctx))
+    listen(app.action(ActionId.COMMS_HISTORY), _history(ctx))
+    listen(app.view(CallbackId.COMMS_DRAFT), _saved(ctx), ack=_save(ctx))
+    listen(app.view(CallbackId.COMMS_OVERRIDE), _override(ctx), ack=_check_override_reason)
 
 
 def _channel(body: Body) -> str:
@@ -59,8 +59,7 @@ def _kind(action: Body) -> CommsKind:
 
 
 def _open(ctx: SlackContext) -> Any:
-    async def open_comms(ack: AsyncAck, body: Body, action: Body, respond: AsyncRespond) -> None:
-        await ack()
+    async def open_comms(body: Body, action: Body, respond: AsyncRespond) -> None:
         await _open_form(ctx, body, action)
 
     return open_comms
@@ -73,8 +72,7 @@ async def _open_form(ctx: SlackContext, body: Body, action: Body) -> None:
 
 
 def _preview(ctx: SlackContext) -> Any:
-    async def preview(ack: AsyncAck, body: Body) -> None:
-        await ack()
+    async def preview(body: Body) -> None:
         view = body["view"]
         meta = CommsMeta.model_validate_json(view["private_metadata"])
         try:
@@ -125,7 +123,9 @@ async def _show_problem(ctx: SlackContext, view_id: str, meta: CommsMeta, exc: B
 
 
 def _save(ctx: SlackContext) -> Any:
-    async def save(ack: AsyncAck, body: Body, view: Body) -> None:
+    """The ack part: save the version (its errors go back into the form), hand over the result."""
+
+    async def save(ack: AsyncAck, body: Body, view: Body, context: AsyncBoltContext) -> None:
         meta = CommsMeta.model_validate_json(view["private_metadata"])
         user_id = body["user"]["id"]
         try:
@@ -151,9 +151,17 @@ def _save(ctx: SlackContext) -> Any:
             )
             return
         await ack()
-        await ctx.gateway.try_ephemeral(meta.channel_id, user_id, _saved_text(saved))
+        context[HANDOFF] = _saved_text(saved)
 
     return save
+
+
+def _saved(ctx: SlackContext) -> Any:
+    async def saved(body: Body, view: Body, context: AsyncBoltContext) -> None:
+        meta = CommsMeta.model_validate_json(view["private_metadata"])
+        await ctx.gateway.try_ephemeral(meta.channel_id, body["user"]["id"], context[HANDOFF])
+
+    return saved
 
 
 def _block_of(exc: BotError, view: Body, meta: CommsMeta) -> str:
@@ -181,8 +189,7 @@ def _saved_text(saved: comms_flows.Saved) -> str:
 
 
 def _approve(ctx: SlackContext) -> Any:
-    async def approve(ack: AsyncAck, body: Body, action: Body, respond: AsyncRespond) -> None:
-        await ack()
+    async def approve(body: Body, action: Body, respond: AsyncRespond) -> None:
         await _approve_draft(ctx, body, action, respond)
 
     return approve
@@ -229,16 +236,23 @@ def _published_text(published: comms_publish.Published) -> str:
     return f"📣 Approved v{published.version}; publishing to {where}. The card shows each result."
 
 
+def _override_reason(view: Body) -> str:
+    return form.flatten(view).get(ActionId.COMMS_OVERRIDE_REASON, "").strip()
+
+
+async def _check_override_reason(ack: AsyncAck, view: Body) -> None:
+    if len(_override_reason(view)) < 5:
+        await ack(
+            response_action="errors",
+            errors={BlockId.COMMS_OVERRIDE_REASON: "Say why it must go out without it."},
+        )
+        return
+    await ack()
+
+
 def _override(ctx: SlackContext) -> Any:
-    async def override(ack: AsyncAck, body: Body, view: Body) -> None:
-        reason = form.flatten(view).get(ActionId.COMMS_OVERRIDE_REASON, "").strip()
-        if len(reason) < 5:
-            await ack(
-                response_action="errors",
-                errors={BlockId.COMMS_OVERRIDE_REASON: "Say why it must go out without it."},
-            )
-            return
-        await ack()
+    async def override(body: Body, view: Body) -> None:
+        reason = _override_reason(view)
         meta = OverrideMeta.model_validate_json(view["private_metadata"])
         user_id = body["user"]["id"]
         try:
@@ -252,8 +266,7 @@ def _override(ctx: SlackContext) -> Any:
 
 
 def _edit(ctx: SlackContext) -> Any:
-    async def edit(ack: AsyncAck, body: Body, action: Body, respond: AsyncRespond) -> None:
-        await ack()
+    async def edit(body: Body, action: Body, respond: AsyncRespond) -> None:
         work = open_draft(
             ctx,
             trigger_id=body["trigger_id"],
@@ -266,8 +279,7 @@ def _edit(ctx: SlackContext) -> Any:
 
 
 def _retry(ctx: SlackContext) -> Any:
-    async def retry(ack: AsyncAck, body: Body, action: Body, respond: AsyncRespond) -> None:
-        await ack()
+    async def retry(body: Body, action: Body, respond: AsyncRespond) -> None:
         await _retry_failed(ctx, body, action, respond)
 
     return retry
@@ -287,8 +299,7 @@ async def _retry_failed(ctx: SlackContext, body: Body, action: Body, respond: As
 
 
 def _history(ctx: SlackContext) -> Any:
-    async def history(ack: AsyncAck, action: Body, respond: AsyncRespond) -> None:
-        await ack()
+    async def history(action: Body, respond: AsyncRespond) -> None:
         await _show_history(ctx, int(action["value"]), respond)
 
     return history

@@ -12,8 +12,8 @@ from bot.postmortem.schemas import ActionState
 from bot.slack.blocks import followup as followup_blocks
 from bot.slack.blocks.home import home_view
 from bot.slack.context import SlackContext
-from bot.slack.errors import guarded
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.listening import listen
 
 _MOVES = {
     ActionId.ITEM_START: ActionState.IN_PROGRESS,
@@ -25,10 +25,10 @@ _MOVES = {
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register the item buttons, the won't-do modal and the Home tab."""
     for action_id, state in _MOVES.items():
-        app.action(action_id)(guarded(_moved(ctx, state)))
-    app.action(ActionId.ITEM_WONT_DO)(guarded(_ask_reason(ctx)))
-    app.view(CallbackId.ITEM_WONT_DO)(guarded(_reason_given(ctx)))
-    app.event("app_home_opened")(guarded(_home_opened(ctx)))
+        listen(app.action(action_id), _moved(ctx, state))
+    listen(app.action(ActionId.ITEM_WONT_DO), _ask_reason(ctx))
+    listen(app.view(CallbackId.ITEM_WONT_DO), _reason_given(ctx), ack=_check_reason)
+    listen(app.event("app_home_opened"), _home_opened(ctx))
 
 
 def _from_home(body: dict[str, Any]) -> bool:
@@ -36,8 +36,7 @@ def _from_home(body: dict[str, Any]) -> bool:
 
 
 def _moved(ctx: SlackContext, state: ActionState) -> Callable[..., Awaitable[None]]:
-    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
+    async def listener(body: dict[str, Any], action: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
         async with ctx.flow() as session:
             await item_flows.move(
@@ -55,8 +54,7 @@ def _moved(ctx: SlackContext, state: ActionState) -> Callable[..., Awaitable[Non
 
 
 def _ask_reason(ctx: SlackContext) -> Callable[..., Awaitable[None]]:
-    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
+    async def listener(body: dict[str, Any], action: dict[str, Any]) -> None:
         async with ctx.flow() as session:
             item = await item_flows.get(session=session, item_id=int(action["value"]))
         meta = followup_blocks.ItemMeta(item_id=item.id, from_home=_from_home(body))
@@ -68,19 +66,25 @@ def _ask_reason(ctx: SlackContext) -> Callable[..., Awaitable[None]]:
     return listener
 
 
+def _reason(view: dict[str, Any]) -> str:
+    values = view.get("state", {}).get("values", {})
+    block = values.get(BlockId.ITEM_REASON, {})
+    return str(block.get(ActionId.ITEM_REASON, {}).get("value") or "").strip()
+
+
+async def _check_reason(ack: AsyncAck, view: dict[str, Any]) -> None:
+    if not _reason(view):
+        await ack(
+            response_action="errors",
+            errors={BlockId.ITEM_REASON: "Say why, so the postmortem can show it."},
+        )
+        return
+    await ack()
+
+
 def _reason_given(ctx: SlackContext) -> Callable[..., Awaitable[None]]:
-    async def listener(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view.get("state", {}).get("values", {})
-        reason = (
-            values.get(BlockId.ITEM_REASON, {}).get(ActionId.ITEM_REASON, {}).get("value") or ""
-        ).strip()
-        if not reason:
-            await ack(
-                response_action="errors",
-                errors={BlockId.ITEM_REASON: "Say why, so the postmortem can show it."},
-            )
-            return
-        await ack()
+    async def listener(body: dict[str, Any], view: dict[str, Any]) -> None:
+        reason = _reason(view)
         meta = followup_blocks.ItemMeta.model_validate_json(view["private_metadata"])
         user_id = body["user"]["id"]
         async with ctx.flow() as session:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.models.views import View
 
 from bot.errors import BotError
@@ -12,9 +12,9 @@ from bot.flows import containment as containment_flows
 from bot.slack.blocks import containment as containment_blocks
 from bot.slack.blocks.containment import ConfirmMeta
 from bot.slack.context import SlackContext
-from bot.slack.errors import guarded
 from bot.slack.features.playbook.common import split_value
 from bot.slack.ids import ActionId, CallbackId
+from bot.slack.listening import listen
 
 
 def _secrets(ctx: SlackContext) -> containment_flows.Secrets:
@@ -24,10 +24,7 @@ def _secrets(ctx: SlackContext) -> containment_flows.Secrets:
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register the containment, undo and confirm listeners."""
 
-    @app.action(ActionId.CONTAINMENT_RUN)
-    @guarded
-    async def run_clicked(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
+    async def run_clicked(body: dict[str, Any], action: dict[str, Any]) -> None:
         incident_id, action_key, generation = split_value(action["value"], 3)
         # Unconfigured: say which config key to set, without opening a dialog.
         containment_flows.require_configured(ctx.deps.config, action_key)
@@ -44,10 +41,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             )
         await ctx.gateway.update_view(view_id, _dialog(conf, body["channel"]["id"], action_key))
 
-    @app.action(ActionId.CONTAINMENT_UNDO)
-    @guarded
-    async def undo_clicked(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
+    async def undo_clicked(body: dict[str, Any], action: dict[str, Any]) -> None:
         view_id = await ctx.gateway.open_view(
             body["trigger_id"], containment_blocks.loading_modal()
         )
@@ -57,16 +51,17 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             )
         await ctx.gateway.update_view(view_id, _dialog(conf, body["channel"]["id"], None))
 
-    @app.view(CallbackId.CONTAINMENT_CONFIRM)
-    @guarded
-    async def confirmed(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        await ack()
+    async def confirmed(body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = ConfirmMeta.model_validate_json(view["private_metadata"])
         user_id = body["user"]["id"]
         try:
             await _run(ctx, meta, user_id)
         except BotError as exc:  # a view submission has no response_url to answer on
             await ctx.gateway.try_ephemeral(meta.channel_id, user_id, f"⚠️ {exc}")
+
+    listen(app.action(ActionId.CONTAINMENT_RUN), run_clicked)
+    listen(app.action(ActionId.CONTAINMENT_UNDO), undo_clicked)
+    listen(app.view(CallbackId.CONTAINMENT_CONFIRM), confirmed)
 
 
 def _dialog(conf: containment_flows.Confirmation, channel_id: str, action: str | None) -> View:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 
 from bot.flows import playbook as playbook_flows
 from bot.playbook.schemas import StepState
 from bot.slack.context import SlackContext
-from bot.slack.errors import guarded
 from bot.slack.features.playbook.common import split_value
 from bot.slack.ids import ActionId
+from bot.slack.listening import listen
 
 _STATES: dict[ActionId, StepState | None] = {
     ActionId.STEP_DONE: StepState.DONE,
@@ -24,12 +24,11 @@ _STATES: dict[ActionId, StepState | None] = {
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register the Done, Skip and Reopen buttons."""
     for action_id, state in _STATES.items():
-        app.action(action_id)(guarded(_step_clicked(ctx, state)))
+        listen(app.action(action_id), _step_clicked(ctx, state))
 
 
 def _step_clicked(ctx: SlackContext, state: StepState | None) -> Callable[..., Awaitable[None]]:
-    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
+    async def listener(body: dict[str, Any], action: dict[str, Any]) -> None:
         incident_id, step_id = split_value(action["value"], 2)
         async with ctx.flow() as session:
             await playbook_flows.mark_step(

@@ -1,0 +1,201 @@
+"""Slack requests in two parts: the ack, answered at once, and the work, queued for the worker.
+
+Every listener is registered with `listen`: its `ack` part runs while Slack waits (pure checks, at
+most a short database write, never a Slack call) and its `work` part is bolt's *lazy* listener.
+Lazy work is not run in the web process: `DurableLazyRunner` collects it and `DurableApp`
+stores the request in `due_work` before the ack is returned, so an acked
+command or click is never lost, and a replayed request (the same body) is queued only once. The
+worker re-dispatches the stored request with bolt's lazy-only headers (`run_queued`).
+
+An ack that answers with content (a usage line, modal errors) is the whole reply: its work is not
+queued. An ack part may hand JSON values to its work part in `context[HANDOFF]`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from logging import Logger
+from typing import Any
+from urllib.parse import parse_qsl
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.kwargs_injection.async_utils import build_async_required_kwargs
+from slack_bolt.lazy_listener.async_runner import AsyncLazyListenerRunner
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_bolt.util.utils import get_arg_names_of_callable, get_name_for_callable
+
+from bot.db import session_scope
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
+from bot.slack.context import SlackContext
+from bot.slack.errors import guarded
+
+Listener = Callable[..., Awaitable[None]]
+LAZY_ONLY = "x-slack-bolt-lazy-only"
+LAZY_NAME = "x-slack-bolt-lazy-function-name"
+HANDOFF = "handoff"  # context key: what an ack part hands to its work part (JSON values)
+
+
+class SlackRequest(AsyncBoltRequest):
+    """bolt's request, but a form body that merely contains the word "payload" stays a form.
+
+    bolt treats any form body containing "payload" as an interactivity payload, so
+    `/incident note payload was wrong` would parse to nothing and be answered 404.
+    """
+
+    def __init__(
+        self,
+        *,
+        body: str | dict[str, Any],
+        headers: dict[str, str | Sequence[str]],
+        query: str = "",
+        mode: str = "http",
+    ) -> None:
+        super().__init__(body=body, query=query, headers=headers, mode=mode)
+        if not isinstance(body, str) or self.body or body.startswith("{"):
+            return
+        params = dict(parse_qsl(body, keep_blank_values=True))
+        if "payload" not in params:
+            self.body = params
+            self.context = build_async_context(AsyncBoltContext({}), self.body)
+
+
+@dataclass(frozen=True)
+class _Queued:
+    function: str
+    request: AsyncBoltRequest
+    handoff: Any = None
+
+
+_pending: contextvars.ContextVar[list[_Queued] | None] = contextvars.ContextVar(
+    "slack_lazy_work", default=None
+)
+
+
+async def ack_now(ack: AsyncAck) -> None:
+    """Acknowledge at once; the work follows in the worker."""
+    await ack()
+
+
+def listen(register: Callable[..., Any], work: Listener, *, ack: Listener = ack_now) -> None:
+    """Register a listener: `ack` answers Slack now, `work` runs queued (guarded) after it."""
+    register(ack=ack, lazy=[guarded(work)])
+
+
+class DurableLazyRunner(AsyncLazyListenerRunner):
+    """Collects lazy work for `queue_lazy_work` to store; runs it when the worker re-dispatches."""
+
+    def __init__(self, logger: Logger) -> None:
+        self.logger = logger
+
+    def start(self, function: Callable[..., Awaitable[None]], request: AsyncBoltRequest) -> None:
+        """Queue the work of an acked request (none when the ack answered with content)."""
+        ack = request.context.get("ack")
+        if ack is not None and ack.response is not None and ack.response.body:
+            return
+        pending = _pending.get()
+        if pending is None:
+            raise RuntimeError("lazy work outside queue_lazy_work; register it as middleware")
+        name = get_name_for_callable(function)
+        pending.append(_Queued(name, request, request.context.get(HANDOFF)))
+
+    async def run(
+        self, function: Callable[..., Awaitable[None]], request: AsyncBoltRequest
+    ) -> None:
+        """Run queued work in the worker; failures propagate so the job records them."""
+        kwargs = build_async_required_kwargs(
+            logger=self.logger,
+            required_arg_names=get_arg_names_of_callable(function),
+            request=request,
+            response=None,
+            this_func=function,
+        )
+        await function(**kwargs)
+
+
+class DurableApp(AsyncApp):
+    """bolt's app, storing the lazy work of each request before the request is answered.
+
+    Wrapping dispatch (not a middleware: bolt runs middleware before the listeners, not around
+    them) covers HTTP and Socket Mode alike.
+    """
+
+    def __init__(self, ctx: SlackContext, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ctx = ctx
+        self.listener_runner.lazy_listener_runner = DurableLazyRunner(self.logger)
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        """Dispatch; store the work the ack part left before returning the ack."""
+        if req.lazy_only:
+            return await super().async_dispatch(req)
+        pending: list[_Queued] = []
+        token = _pending.set(pending)
+        try:
+            response = await super().async_dispatch(req)
+        finally:
+            _pending.reset(token)
+        if pending:
+            try:
+                await _store(self.ctx, pending)
+            except Exception:  # answered as an error: Slack tells the person it failed
+                self.logger.exception("could not queue the work of a Slack request")
+                return BoltResponse(status=500, body="")
+        return response
+
+
+async def _store(ctx: SlackContext, pending: list[_Queued]) -> None:
+    async with session_scope(ctx.deps.sessions) as session:
+        for queued in pending:
+            payload = _payload(queued)
+            digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+            await queue.schedule(
+                session=session,
+                kind=JobKind.SLACK_REQUEST,
+                subject_key=f"{queued.function}:{digest[:40]}",
+                due_at=ctx.deps.clock(),
+                payload=payload,
+                rearm=False,  # the same request delivered twice runs once
+                sequence_key=_conversation(queued.request),
+            )
+    ctx.deps.wake_worker()
+
+
+def _conversation(request: AsyncBoltRequest) -> str | None:
+    """Requests from one channel (or one person's DM or Home) are worked through in order."""
+    context = request.context
+    return context.channel_id or context.user_id
+
+
+def _payload(queued: _Queued) -> dict[str, Any]:
+    request = queued.request
+    body: str | dict[str, Any] = request.raw_body if request.mode == "http" else request.body
+    content_type = request.headers.get("content-type", [""])[0]
+    return {
+        "function": queued.function,
+        "mode": request.mode,
+        "body": body,
+        "content_type": content_type,
+        "handoff": queued.handoff,
+    }
+
+
+async def run_queued(app: AsyncApp, payload: dict[str, Any]) -> None:
+    """Run the queued work of a stored request, as bolt runs a lazy listener."""
+    headers: dict[str, str | Sequence[str]] = {
+        "content-type": str(payload.get("content_type") or ""),
+        LAZY_ONLY: "1",
+        LAZY_NAME: str(payload["function"]),
+    }
+    request = SlackRequest(body=payload["body"], headers=headers, mode=str(payload["mode"]))
+    request.context[HANDOFF] = payload.get("handoff")
+    response = await app.async_dispatch(request)
+    if response.status == 404:
+        raise LookupError(f"no listener runs queued work {payload['function']!r}")
