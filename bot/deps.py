@@ -24,6 +24,7 @@ from bot.templating import make_environment
 class WebhookSecrets:
     pagerduty: tuple[str, ...] = ()
     grafana: str | None = None
+    langfuse: str | None = None
 
 
 def _builtin_playbooks() -> dict[IncidentType, Playbook]:
