@@ -44,6 +44,29 @@ def test_serve_without_secrets_is_one_line_naming_the_variable() -> None:
     )
 
 
+SECRETS = {"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y", "INCIDENTBOT_WEBHOOK_TOKEN": "z"}
+
+
+def test_serve_with_the_database_unreachable_is_one_line_naming_the_host() -> None:
+    # Port 1 on this machine refuses connections; the password must never be printed.
+    url = "postgresql+asyncpg://incidentbot:pa55-w0rd-xyz@127.0.0.1:1/incidentbot"
+    result = cli("serve", env={**SECRETS, "DATABASE_URL": url})
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: cannot reach the database at 127.0.0.1:1 (")
+    assert "pa55-w0rd-xyz" not in result.stderr + result.stdout
+
+
+def test_serve_with_an_unopenable_sqlite_file_is_one_line(tmp_path: os.PathLike[str]) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/missing-folder/bot.db"
+    result = cli("serve", env={**SECRETS, "DATABASE_URL": url})
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: cannot reach the database at {tmp_path}/missing-folder/bot.db "
+        "(unable to open database file); check DATABASE_URL"
+    )
+
+
 def test_serve_refuses_an_old_database_when_not_migrating(tmp_path: os.PathLike[str]) -> None:
     env = {
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/old.db",
