@@ -135,11 +135,15 @@ async def _ping(url: str) -> None:
 
 
 @cli.command()
-def demo() -> None:
+def demo(
+    socket_mode: bool = typer.Option(
+        False, help="Reach the bot over Socket Mode (a WebSocket it opens) instead of HTTP."
+    ),
+) -> None:
     """Run a whole incident against the local Slack stand-in and print the transcript."""
     from bot.sandbox import demo as sandbox_demo
 
-    sandbox_demo.main()
+    sandbox_demo.main(socket_mode=socket_mode)
 
 
 @cli.command()

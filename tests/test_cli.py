@@ -136,3 +136,10 @@ async def test_demo_runs_an_incident_end_to_end() -> None:
     assert "commander: @alice" in transcript
     assert "Status update" in transcript
     assert "resolved" in transcript
+
+
+def test_demo_runs_over_socket_mode() -> None:
+    result = cli("demo", "--socket-mode")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Slack reaches the bot over Socket Mode")
+    assert "#inc-" in result.stdout and "commander: @alice" in result.stdout

@@ -86,3 +86,7 @@ def test_demo_runs_from_outside_the_repository(installed: Path, tmp_path: Path) 
     assert "#inc-20261123-" in out
     assert "What changed?" in out
     assert list(tmp_path.iterdir()) == []  # the demo leaves nothing behind
+    socket = run(
+        installed / "incidentbot", "demo", "--socket-mode", cwd=tmp_path, env=outside_env()
+    )
+    assert socket.startswith("Slack reaches the bot over Socket Mode") and "#inc-" in socket
