@@ -97,6 +97,7 @@ def worker(
 
     settings = Settings()
     try:
+        _require_database(settings.database_url)
         asyncio.run(composition.ensure_schema(settings, upgrade=migrate))
         asyncio.run(composition.run_worker(settings))
     except ConfigError as exc:

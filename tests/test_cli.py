@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 import yaml
 from sqlalchemy import func, select
 
@@ -47,10 +48,11 @@ def test_serve_without_secrets_is_one_line_naming_the_variable() -> None:
 SECRETS = {"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y", "INCIDENTBOT_WEBHOOK_TOKEN": "z"}
 
 
-def test_serve_with_the_database_unreachable_is_one_line_naming_the_host() -> None:
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_an_unreachable_database_is_one_line_naming_the_host(command: str) -> None:
     # Port 1 on this machine refuses connections; the password must never be printed.
     url = "postgresql+asyncpg://incidentbot:pa55-w0rd-xyz@127.0.0.1:1/incidentbot"
-    result = cli("serve", env={**SECRETS, "DATABASE_URL": url})
+    result = cli(command, env={**SECRETS, "DATABASE_URL": url})
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: cannot reach the database at 127.0.0.1:1 (")
