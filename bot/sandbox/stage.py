@@ -66,8 +66,9 @@ class Stage:
         Over Socket Mode the answer is the app's ack: status 200 with the ack's payload, if any.
         """
         if not self.over_socket:
-            headers = request.headers
-            return await self.http.post("/slack/events", content=request.body, headers=headers)
+            return await self.http.post(
+                "/slack/events", content=request.body, headers=request.headers
+            )
         ack = await self.slack.socket.deliver(*envelope(request))
         return httpx.Response(200, json=ack) if ack else httpx.Response(200)
 
