@@ -50,6 +50,7 @@ def serve(
     try:
         process_role = _role(role)
         settings.require_serving_secrets()
+        _require_database(settings.database_url)
         asyncio.run(composition.ensure_schema(settings, upgrade=migrate))
         if workers > 1:
             os.environ["INCIDENTBOT_ROLE"] = process_role.value  # read by each worker process
@@ -96,18 +97,54 @@ def worker(
 
     settings = Settings()
     try:
+        _require_database(settings.database_url)
         asyncio.run(composition.ensure_schema(settings, upgrade=migrate))
         asyncio.run(composition.run_worker(settings))
     except ConfigError as exc:
         _fail(str(exc))
 
 
+def _require_database(url: str) -> None:
+    """Raise a one-line ConfigError naming the database host when it cannot be reached."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        asyncio.run(_ping(url))
+    except (OSError, SQLAlchemyError, asyncpg.PostgresError) as exc:
+        parsed = make_url(url)
+        where = f"{parsed.host}:{parsed.port or 5432}" if parsed.host else parsed.database
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        if parsed.password:
+            reason = reason.replace(parsed.password, "***")
+        message = f"cannot reach the database at {where} ({reason}); check DATABASE_URL"
+        raise ConfigError(message) from None
+
+
+async def _ping(url: str) -> None:
+    from sqlalchemy import text
+
+    from bot.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    finally:
+        await engine.dispose()
+
+
 @cli.command()
-def demo() -> None:
+def demo(
+    socket_mode: bool = typer.Option(
+        False, help="Reach the bot over Socket Mode (a WebSocket it opens) instead of HTTP."
+    ),
+) -> None:
     """Run a whole incident against the local Slack stand-in and print the transcript."""
     from bot.sandbox import demo as sandbox_demo
 
-    sandbox_demo.main()
+    sandbox_demo.main(socket_mode=socket_mode)
 
 
 @cli.command()

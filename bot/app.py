@@ -38,6 +38,7 @@ def webhook_secrets(config: Config, environ: dict[str, str]) -> WebhookSecrets:
     return WebhookSecrets(
         pagerduty=tuple(s.strip() for s in pagerduty.split(",") if s.strip()),
         grafana=environ.get(config.webhooks.grafana_secret_env) or None,
+        langfuse=environ.get(config.webhooks.langfuse_secret_env) or None,
     )
 
 

@@ -13,7 +13,7 @@ from bot.config import Config, load_config
 from bot.containment.rules import validate_providers
 from bot.errors import ConfigError
 from bot.incidents.schemas import IncidentType
-from bot.playbook.loader import builtin_playbooks_dir, load_playbooks
+from bot.playbook.loader import builtin_playbooks, load_playbooks
 from bot.playbook.schemas import Playbook
 from bot.settings import Settings
 from bot.templating import make_environment
@@ -23,7 +23,7 @@ def load_content(
     config: Config, env: Mapping[str, str]
 ) -> tuple[dict[IncidentType, Playbook], SandboxedEnvironment]:
     """Load and validate playbooks, templates and providers; ConfigError on any problem."""
-    playbooks = load_playbooks(config.playbooks_dir or builtin_playbooks_dir())
+    playbooks = load_playbooks(config.playbooks_dir or builtin_playbooks())
     folders = [config.templates_dir] if config.templates_dir else []
     templates = make_environment(*folders)
     check_templates(templates)

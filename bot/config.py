@@ -30,7 +30,8 @@ class RoutingRule(_Strict):
     responders: list[str] = Field(default_factory=list)
     group_by: list[str] | None = Field(
         default=None,
-        description="Labels whose values form the grouping key instead of the dedupe key",
+        description="Labels whose values form the grouping key, instead of the monitor's "
+        "notification group or the dedupe key",
     )
 
 
@@ -99,6 +100,7 @@ class Webhooks(_Strict):
         default="PAGERDUTY_WEBHOOK_SECRETS", description="Comma-separated v3 webhook secrets"
     )
     grafana_secret_env: str = "GRAFANA_WEBHOOK_SECRET"
+    langfuse_secret_env: str = "LANGFUSE_WEBHOOK_SECRET"
 
 
 class Digest(_Strict):

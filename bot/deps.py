@@ -14,7 +14,7 @@ from bot.config import Config
 from bot.db import utcnow
 from bot.incidents.schemas import IncidentType
 from bot.metrics import Metrics
-from bot.playbook.loader import builtin_playbooks_dir, load_playbooks
+from bot.playbook.loader import builtin_playbooks, load_playbooks
 from bot.playbook.schemas import Playbook
 from bot.settings import Settings
 from bot.templating import make_environment
@@ -24,10 +24,11 @@ from bot.templating import make_environment
 class WebhookSecrets:
     pagerduty: tuple[str, ...] = ()
     grafana: str | None = None
+    langfuse: str | None = None
 
 
 def _builtin_playbooks() -> dict[IncidentType, Playbook]:
-    return load_playbooks(builtin_playbooks_dir())
+    return load_playbooks(builtin_playbooks())
 
 
 @dataclass

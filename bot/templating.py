@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.errors import ConfigError
 
 
-def builtin_templates_dir() -> Path:
-    """Return the repository's built-in `templates/` folder."""
-    return Path(__file__).resolve().parent.parent / "templates"
+def builtin_templates() -> Traversable:
+    """The templates shipped inside the package (`bot/templates/`)."""
+    return resources.files("bot") / "templates"
 
 
 def make_environment(*folders: Path) -> SandboxedEnvironment:
@@ -22,7 +24,8 @@ def make_environment(*folders: Path) -> SandboxedEnvironment:
     missing = [str(f) for f in folders if not f.is_dir()]
     if missing:
         raise ConfigError(f"templates folder not found: {', '.join(missing)}")
-    loader = ChoiceLoader([FileSystemLoader(f) for f in (*folders, builtin_templates_dir())])
+    loaders: list[BaseLoader] = [FileSystemLoader(f) for f in folders]
+    loader = ChoiceLoader([*loaders, PackageLoader("bot", "templates")])
     env = SandboxedEnvironment(
         loader=loader,
         undefined=StrictUndefined,

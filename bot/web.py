@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
+from starlette.datastructures import Headers
 
 from bot import api, api_followup
 from bot.alerts import auth
@@ -18,7 +19,7 @@ from bot.alerts.schemas import Source
 from bot.alerts.sources import pagerduty
 from bot.changes.schemas import ChangeIn
 from bot.db import session_scope
-from bot.deps import Deps
+from bot.deps import Deps, WebhookSecrets
 from bot.errors import BadInput, NotFound
 from bot.evals.schemas import EvalIn
 from bot.flows import intake as flows
@@ -155,26 +156,28 @@ async def _ingest(deps: Deps, src: Source, raw: bytes, payload: Any) -> flows.In
 
 def _check_alert_auth(deps: Deps, src: Source, request: Request, raw: bytes) -> None:
     check_bearer(deps, request)
-    secrets = deps.webhook_secrets
-    if (
-        src == Source.PAGERDUTY
-        and secrets.pagerduty
-        and not auth.verify_pagerduty(
-            raw, request.headers.get("x-pagerduty-signature"), secrets.pagerduty
-        )
-    ):
-        raise HTTPProblem(401, "X-PagerDuty-Signature does not match any configured secret")
-    if (
-        src == Source.GRAFANA
-        and secrets.grafana
-        and not auth.verify_grafana(
-            raw,
-            request.headers.get("x-grafana-alerting-signature"),
-            request.headers.get("x-grafana-alerting-signature-timestamp"),
-            secrets.grafana,
-        )
-    ):
-        raise HTTPProblem(401, "X-Grafana-Alerting-Signature is missing, wrong or stale")
+    problem = _signature_problem(deps.webhook_secrets, src, request.headers, raw)
+    if problem is not None:
+        raise HTTPProblem(401, problem)
+
+
+def _signature_problem(
+    secrets: WebhookSecrets, src: Source, headers: Headers, raw: bytes
+) -> str | None:
+    """Check the source's HMAC signature when the bot has its secret; the problem, if any."""
+    if src == Source.PAGERDUTY and secrets.pagerduty:
+        if not auth.verify_pagerduty(raw, headers.get("x-pagerduty-signature"), secrets.pagerduty):
+            return "X-PagerDuty-Signature does not match any configured secret"
+    elif src == Source.GRAFANA and secrets.grafana:
+        signature = headers.get("x-grafana-alerting-signature")
+        timestamp = headers.get("x-grafana-alerting-signature-timestamp")
+        if not auth.verify_grafana(raw, signature, timestamp, secrets.grafana):
+            return "X-Grafana-Alerting-Signature is missing, wrong or stale"
+    elif src == Source.LANGFUSE and secrets.langfuse:
+        signature = headers.get(auth.LANGFUSE_SIGNATURE_HEADER)
+        if not auth.verify_langfuse(raw, signature, secrets.langfuse):
+            return "x-langfuse-signature is missing or does not match the secret"
+    return None
 
 
 async def _read_body(request: Request) -> bytes:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.alerts.auth import bearer_ok, verify_grafana, verify_pagerduty
+from bot.alerts.auth import bearer_ok, verify_grafana, verify_langfuse, verify_pagerduty
 
 BODY = (Path(__file__).parent / "payloads" / "pagerduty_triggered.json").read_bytes()
 NOW = datetime(2024, 5, 2, 14, 30, 0, tzinfo=UTC)
@@ -143,6 +143,47 @@ def test_grafana_uses_current_time_by_default() -> None:
     stale = str(int((datetime.now(UTC) - timedelta(hours=1)).timestamp()))
     assert verify_grafana(BODY, sign("gf", fresh.encode() + b":" + BODY), fresh, "gf")
     assert not verify_grafana(BODY, sign("gf", stale.encode() + b":" + BODY), stale, "gf")
+
+
+# --- Langfuse -----------------------------------------------------------------------------
+
+LANGFUSE_BODY = (Path(__file__).parent / "payloads" / "langfuse_alert.json").read_bytes()
+LANGFUSE_SECRET = "lf-whsec_0123456789abcdef"
+
+
+def langfuse_header(secret: str, body: bytes, ts: str = NOW_TS, key: str = "v1") -> str:
+    return f"t={ts},{key}={sign(secret, ts.encode() + b'.' + body)}"
+
+
+@pytest.mark.parametrize("key", ["v1", "s"])  # Langfuse sends v1=; its docs' example shows s=
+def test_langfuse_signature_over_timestamp_and_body(key: str) -> None:
+    header = langfuse_header(LANGFUSE_SECRET, LANGFUSE_BODY, key=key)
+    assert verify_langfuse(LANGFUSE_BODY, header, LANGFUSE_SECRET)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        f"v1={sign(LANGFUSE_SECRET, LANGFUSE_BODY)}",  # no timestamp
+        langfuse_header("other-secret", LANGFUSE_BODY),
+        langfuse_header(LANGFUSE_SECRET, LANGFUSE_BODY + b" "),
+        langfuse_header(LANGFUSE_SECRET, LANGFUSE_BODY, ts="soon"),
+        langfuse_header(LANGFUSE_SECRET, LANGFUSE_BODY).replace(f"t={NOW_TS}", "t=1"),
+    ],
+)
+def test_langfuse_rejects_bad_headers(header: str | None) -> None:
+    assert not verify_langfuse(LANGFUSE_BODY, header, LANGFUSE_SECRET)
+
+
+def test_langfuse_rejects_an_empty_secret() -> None:
+    assert not verify_langfuse(LANGFUSE_BODY, langfuse_header("", LANGFUSE_BODY), "")
+
+
+@given(header=st.text(max_size=200))
+def test_langfuse_never_raises_on_garbage_headers(header: str) -> None:
+    assert not verify_langfuse(LANGFUSE_BODY, header, LANGFUSE_SECRET)
 
 
 # --- Bearer -------------------------------------------------------------------------------

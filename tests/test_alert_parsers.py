@@ -15,14 +15,19 @@ from hypothesis import strategies as st
 from bot.alerts.schemas import AlertStatus, Link, NormalizedAlert, Source
 from bot.alerts.sources import parse
 from bot.errors import BadInput
+from tests.support import vendor_payloads
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SAMPLES = {
-    Source.ALERTMANAGER: ["alertmanager.json"],
-    Source.GRAFANA: ["grafana.json"],
+    Source.ALERTMANAGER: ["alertmanager.json", "alertmanager_two_regions.json"],
+    Source.GRAFANA: ["grafana.json", "grafana_docs.json"],
     Source.DATADOG: ["datadog_triggered.json", "datadog_recovered.json"],
-    Source.PAGERDUTY: ["pagerduty_triggered.json", "pagerduty_resolved.json"],
-    Source.LANGFUSE: ["langfuse_prompt.json", "langfuse_monitor.json"],
+    Source.PAGERDUTY: [
+        "pagerduty_triggered.json",
+        "pagerduty_resolved.json",
+        "pagerduty_priority_updated.json",
+    ],
+    Source.LANGFUSE: ["langfuse_prompt.json", "langfuse_alert.json"],
     Source.GENERIC: ["generic.json", "generic_alerts.json"],
 }
 SAMPLE_CASES = [(source, name) for source, names in SAMPLES.items() for name in names]
@@ -195,7 +200,7 @@ def test_datadog_triggered() -> None:
     assert alert.external_id == "7612346876123468761"
     assert alert.dedupe_key == "7612340000000000001"
     assert alert.severity == "P1"
-    assert alert.title == "[P1] [Triggered] Safety classifier flag rate above 2% on assistant"
+    assert alert.title == "Safety classifier flag rate above 2% on assistant"
     assert alert.description.startswith("Flagged outputs rose to 3.4%")
     assert alert.labels == {
         "ai_incident_type": "safety_violation",
@@ -245,10 +250,9 @@ def test_datadog_falls_back_to_alert_id_and_accepts_numbers() -> None:
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"transition": None}, "transition"),
+        ({"transition": None, "title": "Safety flag rate high"}, "transition"),
         ({"title": "  "}, "title"),
         ({"title": ["x"]}, "title"),
-        ({"alert_cycle_key": None, "alert_id": None}, "alert_cycle_key"),
         ({"alert_cycle_key": {"k": 1}}, "alert_cycle_key"),
         ({"date": "tomorrow"}, "date"),
         ({"date": "99999999999999999"}, "date"),
@@ -259,6 +263,88 @@ def test_datadog_falls_back_to_alert_id_and_accepts_numbers() -> None:
 )
 def test_datadog_names_the_bad_field(change: dict[str, Any], field: str) -> None:
     assert bad_field(Source.DATADOG, load("datadog_triggered.json") | change) == field
+
+
+def test_datadog_default_payload_reads_the_transition_from_the_title() -> None:
+    body = vendor_payloads.datadog("datadog_default_template.json")
+    alert = only(Source.DATADOG, body)
+
+    assert alert.status is AlertStatus.FIRING
+    assert alert.title == "[Memory Alert]"
+    assert alert.external_id == "1234567"
+    assert alert.description == "@webhook-url Sending to the webhook"
+    assert alert.labels == {"event_type": "metric_alert_monitor"}
+    assert alert.starts_at == datetime(2014, 7, 29, 19, 37, 52, tzinfo=UTC)
+
+
+def test_datadog_default_payload_recovery_resolves_the_same_alert() -> None:
+    triggered = only(Source.DATADOG, vendor_payloads.datadog("datadog_default_template.json"))
+    recovered = only(
+        Source.DATADOG,
+        vendor_payloads.datadog(
+            "datadog_default_template.json", EVENT_TITLE="[Recovered] [Memory Alert]", ID="99"
+        ),
+    )
+
+    assert recovered.status is AlertStatus.RESOLVED
+    assert recovered.dedupe_key == triggered.dedupe_key
+    assert recovered.ends_at == datetime(2014, 7, 29, 19, 37, 52, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("title", "status", "priority", "clean"),
+    [
+        ("[P2] [Re-Triggered] CPU high", AlertStatus.FIRING, "P2", "CPU high"),
+        ("[Warn] Latency rising", AlertStatus.FIRING, None, "Latency rising"),
+        ("[No Data] Eval job silent", AlertStatus.FIRING, None, "Eval job silent"),
+        ("[Recovered on {host:web-1}] Host is Down", AlertStatus.RESOLVED, None, "Host is Down"),
+    ],
+)
+def test_datadog_title_tags_give_transition_and_priority(
+    title: str, status: AlertStatus, priority: str | None, clean: str
+) -> None:
+    body = vendor_payloads.datadog("datadog_default_template.json", EVENT_TITLE=title)
+    alert = only(Source.DATADOG, body)
+    assert (alert.status, alert.severity, alert.title) == (status, priority, clean)
+
+
+def test_datadog_default_payload_keeps_per_host_alerts_apart() -> None:
+    def key(title: str) -> str:
+        body = vendor_payloads.datadog("datadog_default_template.json", EVENT_TITLE=title)
+        return only(Source.DATADOG, body).dedupe_key
+
+    web1 = key("[Triggered on {host:web-1}] Host is Down")
+    assert web1 == key("[Recovered on {host:web-1}] Host is Down")
+    assert web1 != key("[Triggered on {host:web-2}] Host is Down")
+
+
+def test_datadog_default_payload_without_a_transition_is_refused() -> None:
+    body = vendor_payloads.datadog("datadog_default_template.json", EVENT_TITLE="Deploy done")
+    assert bad_field(Source.DATADOG, body) == "transition"
+
+
+def test_datadog_variable_named_payload() -> None:
+    body = vendor_payloads.datadog("datadog_variables_template.json")
+    alert = only(Source.DATADOG, body)
+
+    assert alert.status is AlertStatus.FIRING
+    assert alert.title == "[Memory Alert]"  # the event title comes first, as in our template
+    assert alert.severity == "P1"  # $ALERT_PRIORITY; "priority" is $PRIORITY (normal/low)
+    assert alert.dedupe_key == "1234:availability-zone:us-east-1a, role:computing-node"
+    assert alert.labels == {
+        "monitor": "",
+        "role": "computing-node",
+        "availability-zone": "us-east-1a",
+        "host": "ip-012345",
+        "metric": "system.load.1",
+        "event_type": "metric_alert_monitor",
+    }
+    recovered = vendor_payloads.datadog(
+        "datadog_variables_template.json", ALERT_TRANSITION="Recovered", ID="1234568"
+    )
+    resolved = only(Source.DATADOG, recovered)
+    assert resolved.status is AlertStatus.RESOLVED
+    assert resolved.dedupe_key == alert.dedupe_key
 
 
 # --- PagerDuty ----------------------------------------------------------------------------
@@ -338,50 +424,71 @@ def test_langfuse_prompt_version_event() -> None:
     assert alert.source is Source.LANGFUSE
     assert alert.status is AlertStatus.FIRING
     assert alert.external_id == "550e8400-e29b-41d4-a716-446655440000"
-    assert alert.dedupe_key == "langfuse-prompt:proj_xyz789:billing-answers:v7"
-    assert alert.title == "Prompt billing-answers v7 updated"
-    assert alert.description == "Shorter answers, drop citation footer"
+    assert alert.dedupe_key == "langfuse-prompt:xyz789:movie-critic:v3"
+    assert alert.title == "Prompt movie-critic v3 created"
+    assert alert.description == "Improved critic persona"
     assert alert.labels == {
         "langfuse_event": "prompt",
-        "action": "updated",
-        "prompt_name": "billing-answers",
-        "prompt_version": "7",
+        "action": "created",
+        "prompt_name": "movie-critic",
+        "prompt_version": "3",
         "prompt_labels": "production,latest",
-        "prompt_tags": "billing",
-        "project_id": "proj_xyz789",
+        "prompt_tags": "entertainment",
+        "project_id": "xyz789",
     }
     assert alert.starts_at == datetime(2024, 7, 10, 10, 30, tzinfo=UTC)
     assert alert.severity is None
 
 
-def test_langfuse_monitor_alert() -> None:
-    alert = only(Source.LANGFUSE, load("langfuse_monitor.json"))
+def test_langfuse_alert() -> None:
+    alert = only(Source.LANGFUSE, load("langfuse_alert.json"))
 
-    assert alert.external_id == "mon-evt-20240710-0001"
-    assert alert.dedupe_key == "langfuse-monitor:proj_xyz789:faithfulness-billing:production"
-    assert alert.title == "Billing answers faithfulness below 0.8"
-    assert alert.description == "faithfulness = 0.61 (threshold: < 0.8)"
-    assert alert.severity == "P2"
-    assert alert.values == {"faithfulness": 0.61, "threshold": 0.8}
-    assert alert.labels["langfuse_event"] == "monitor"
-    assert alert.labels["ai_incident_type"] == "hallucination"
-    assert alert.labels["monitor_id"] == "faithfulness-billing"
-    assert alert.labels["environment"] == "production"
-    assert alert.links == (
-        Link(title="Trace", url="https://cloud.langfuse.com/project/proj_xyz789/traces/tr_42"),
+    assert alert.status is AlertStatus.FIRING
+    assert alert.external_id == "550e8400-e29b-41d4-a716-446655440000"
+    assert alert.dedupe_key == "langfuse-alert:proj_xyz789:monitor_abc123"
+    assert alert.title == "avg latency crossed alert threshold"
+    assert alert.description == (
+        "avg latency is 1234 ms (threshold: 1000 ms) over the last 1 hour\n"
+        "Window: 2024-07-10 09:30–10:30 UTC (1h)"
     )
-    assert alert.starts_at == datetime(2024, 7, 10, 11, 0, tzinfo=UTC)
+    assert alert.severity == "P2"
+    assert alert.labels == {
+        "langfuse_event": "alert",
+        "langfuse_severity": "ALERT",
+        "monitor_id": "monitor_abc123",
+        "project_id": "proj_xyz789",
+        "view": "observations",
+        "window": "1h",
+    }
+    permalink = "https://cloud.langfuse.com/project/proj_xyz789/monitors/monitor_abc123"
+    assert alert.links == (Link(title="Langfuse alert", url=permalink),)
+    assert alert.starts_at == datetime(2024, 7, 10, 9, 30, tzinfo=UTC)  # the window's start
 
 
-def test_langfuse_monitor_resolved_keeps_key() -> None:
-    firing = only(Source.LANGFUSE, load("langfuse_monitor.json"))
-    body = load("langfuse_monitor.json") | {"status": "resolved", "id": "mon-evt-2"}
-    resolved = only(Source.LANGFUSE, body)
+def langfuse_alert(severity: str, **change: Any) -> dict[str, Any]:
+    body = load("langfuse_alert.json")
+    body["payload"] |= {"severity": severity, **change}
+    return dict(body)
+
+
+def test_langfuse_alert_recovery_resolves_the_same_alert() -> None:
+    firing = only(Source.LANGFUSE, load("langfuse_alert.json"))
+    message = {"title": "[OK] avg latency", "body": "recovered"}
+    body = langfuse_alert("OK", message=message, timestamp="2024-07-10T11:30:00Z")
+    resolved = only(Source.LANGFUSE, body | {"id": "evt-ok"})
 
     assert resolved.status is AlertStatus.RESOLVED
     assert resolved.dedupe_key == firing.dedupe_key
-    assert resolved.ends_at == datetime(2024, 7, 10, 11, 0, tzinfo=UTC)
+    assert resolved.severity is None
+    assert resolved.ends_at == datetime(2024, 7, 10, 11, 30, tzinfo=UTC)
     assert resolved.starts_at is None
+
+
+@pytest.mark.parametrize(("level", "severity"), [("WARNING", "P3"), ("NO_DATA", "P3")])
+def test_langfuse_warning_is_lower_than_alert(level: str, severity: str) -> None:
+    alert = only(Source.LANGFUSE, langfuse_alert(level))
+    assert (alert.status, alert.severity) == (AlertStatus.FIRING, severity)
+    assert alert.labels["langfuse_severity"] == level
 
 
 @pytest.mark.parametrize(
@@ -395,18 +502,22 @@ def test_langfuse_monitor_resolved_keeps_key() -> None:
         ("langfuse_prompt.json", lambda b: b["prompt"].update(version=None), "prompt.version"),
         ("langfuse_prompt.json", lambda b: b["prompt"].update(labels="prod"), "prompt.labels"),
         ("langfuse_prompt.json", lambda b: b.update(timestamp="now"), "timestamp"),
-        ("langfuse_monitor.json", lambda b: b.pop("monitor"), "monitor"),
-        ("langfuse_monitor.json", lambda b: b["monitor"].pop("name"), "monitor.name"),
-        ("langfuse_monitor.json", lambda b: b["monitor"].pop("id"), "monitor.id"),
-        ("langfuse_monitor.json", lambda b: b.update(value="low"), "value"),
+        ("langfuse_alert.json", lambda b: b.pop("payload"), "payload"),
+        ("langfuse_alert.json", lambda b: b["payload"].pop("monitorId"), "payload.monitorId"),
+        ("langfuse_alert.json", lambda b: b["payload"].pop("projectId"), "payload.projectId"),
+        ("langfuse_alert.json", lambda b: b["payload"].pop("severity"), "payload.severity"),
         (
-            "langfuse_monitor.json",
-            lambda b: b["monitor"].update(threshold=[1]),
-            "monitor.threshold",
+            "langfuse_alert.json",
+            lambda b: b["payload"].update(severity="PAUSED"),
+            "payload.severity",
         ),
-        ("langfuse_monitor.json", lambda b: b.update(status="open"), "status"),
-        ("langfuse_monitor.json", lambda b: b.update(labels=["x"]), "labels"),
-        ("langfuse_monitor.json", lambda b: b.pop("id"), "id"),
+        ("langfuse_alert.json", lambda b: b["payload"].update(message="x"), "payload.message"),
+        (
+            "langfuse_alert.json",
+            lambda b: b["payload"].update(fromTimestamp="yesterday"),
+            "payload.fromTimestamp",
+        ),
+        ("langfuse_alert.json", lambda b: b.pop("id"), "id"),
     ],
 )
 def test_langfuse_names_the_bad_field(name: str, mutate: Any, field: str) -> None:
@@ -688,13 +799,22 @@ langfuse_events = st.fixed_dictionaries(
     {
         "id": words,
         "timestamp": iso_times,
-        "type": st.just("monitor.alert"),
-        "status": statuses,
-        "monitor": st.fixed_dictionaries(
-            {"id": words, "name": titles, "metric": words, "threshold": floats}
+        "type": st.just("monitor-alert"),
+        "apiVersion": st.just("v1"),
+        "payload": st.fixed_dictionaries(
+            {
+                "monitorId": words,
+                "projectId": words,
+                "severity": st.sampled_from(["ALERT", "WARNING", "NO_DATA", "OK"]),
+                "message": st.fixed_dictionaries({"title": titles, "body": titles}),
+            },
+            optional={
+                "permalink": urls,
+                "fromTimestamp": iso_times,
+                "toTimestamp": iso_times,
+                "window": words,
+            },
         ),
-        "value": floats,
-        "labels": labels,
     }
 )
 generic_alerts = st.fixed_dictionaries(
@@ -781,9 +901,12 @@ def test_pagerduty_keys_follow_the_event(body: dict[str, Any]) -> None:
 @given(event=langfuse_events)
 def test_langfuse_events_are_labelled_by_kind(event: dict[str, Any]) -> None:
     alert = only(Source.LANGFUSE, event)
-    kind = "prompt" if event["type"] == "prompt-version" else "monitor"
+    kind = "prompt" if event["type"] == "prompt-version" else "alert"
     assert alert.labels["langfuse_event"] == kind
     assert alert.external_id == event["id"]
+    if kind == "alert":
+        recovered = event["payload"]["severity"] == "OK"
+        assert (alert.status is AlertStatus.RESOLVED) == recovered
 
 
 @PROPERTY_SETTINGS

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 import yaml
 from sqlalchemy import func, select
 
@@ -41,6 +42,30 @@ def test_serve_without_secrets_is_one_line_naming_the_variable() -> None:
     assert result.returncode == 2
     assert (
         result.stderr.strip() == "error: SLACK_BOT_TOKEN is not set; `incidentbot serve` needs it"
+    )
+
+
+SECRETS = {"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y", "INCIDENTBOT_WEBHOOK_TOKEN": "z"}
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_an_unreachable_database_is_one_line_naming_the_host(command: str) -> None:
+    # Port 1 on this machine refuses connections; the password must never be printed.
+    url = "postgresql+asyncpg://incidentbot:pa55-w0rd-xyz@127.0.0.1:1/incidentbot"
+    result = cli(command, env={**SECRETS, "DATABASE_URL": url})
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: cannot reach the database at 127.0.0.1:1 (")
+    assert "pa55-w0rd-xyz" not in result.stderr + result.stdout
+
+
+def test_serve_with_an_unopenable_sqlite_file_is_one_line(tmp_path: os.PathLike[str]) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/missing-folder/bot.db"
+    result = cli("serve", env={**SECRETS, "DATABASE_URL": url})
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: cannot reach the database at {tmp_path}/missing-folder/bot.db "
+        "(unable to open database file); check DATABASE_URL"
     )
 
 
@@ -113,3 +138,10 @@ async def test_demo_runs_an_incident_end_to_end() -> None:
     assert "commander: @alice" in transcript
     assert "Status update" in transcript
     assert "resolved" in transcript
+
+
+def test_demo_runs_over_socket_mode() -> None:
+    result = cli("demo", "--socket-mode")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Slack reaches the bot over Socket Mode")
+    assert "#inc-" in result.stdout and "commander: @alice" in result.stdout

@@ -27,7 +27,7 @@ from bot.errors import BadInput, ConfigError
 from bot.incidents.schemas import IncidentType, Severity, Status
 from bot.templating import (
     as_sentence,
-    builtin_templates_dir,
+    builtin_templates,
     format_duration,
     format_when,
     make_environment,
@@ -94,7 +94,8 @@ def override(tmp_path: Path, kind: str, source: str) -> SandboxedEnvironment:
 
 
 def test_there_is_one_builtin_template_per_kind() -> None:
-    names = {p.stem for p in (builtin_templates_dir() / "comms").glob("*.j2")}
+    comms = builtin_templates() / "comms"
+    names = {p.name.removesuffix(".j2") for p in comms.iterdir() if p.name.endswith(".j2")}
     assert names == {kind.value for kind in CommsKind}
 
 

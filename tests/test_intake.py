@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.config import Config, Routing, RoutingRule
 from bot.db import session_scope
 from bot.deps import Deps
 from bot.incidents.schemas import IncidentType, Severity, Status
@@ -100,7 +101,7 @@ async def test_concurrent_deliveries_open_one_incident(
     assert await count(deps, Alert) == 40
 
 
-async def test_alertmanager_group_keeps_each_alert(
+async def test_alertmanager_group_is_one_incident_keeping_each_alert(
     server: RunningServer, deps: Deps, auth_headers: dict[str, str]
 ) -> None:
     alerts = [
@@ -129,8 +130,15 @@ async def test_alertmanager_group_keeps_each_alert(
     }
     r = await server.client.post("/alerts/alertmanager", json=payload, headers=auth_headers)
     assert r.status_code == 202, r.text
-    assert r.json()["stored"] == 3
-    assert [i.feature for i in await incidents(deps)] == ["f0", "f1", "f2"]
+    assert r.json()["stored"] == 3 and r.json()["opened"] == [1]
+    assert await count(deps, Alert) == 3
+    # A `group_by` rule splits the same group by feature instead.
+    deps.config = Config(routing=Routing(rules=[RoutingRule(match={}, group_by=["feature"])]))
+    for item in alerts:
+        item["startsAt"] = "2026-11-23T03:00:00Z"  # a new occurrence, so not a redelivery
+    r = await server.client.post("/alerts/alertmanager", json=payload, headers=auth_headers)
+    assert r.json()["opened"] == [2, 3, 4]
+    assert [i.feature for i in await incidents(deps)][1:] == ["f0", "f1", "f2"]
 
 
 async def test_bad_input_is_refused_and_nothing_stored(

@@ -19,7 +19,7 @@ from bot.playbook import rules
 from bot.playbook.loader import load_playbooks
 from bot.playbook.schemas import Phase, Playbook, Step, render_json_schema
 
-PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
+PLAYBOOKS = Path(__file__).resolve().parent.parent / "bot" / "playbooks"
 STANDARD_PHASES = [
     ("triage", 0, 15),
     ("scope", 15, 60),

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from bot.alerts.schemas import Source
+from bot.alerts.sources import parse
 from bot.checks import load_content
 from bot.config import Config
 from bot.slack.listeners.commands import registry
+from tests.support import vendor_payloads
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 SECRETS = {
@@ -42,3 +47,34 @@ def test_the_config_example_validates_with_its_providers_and_targets() -> None:
 def test_every_subcommand_is_documented() -> None:
     documented = set(re.findall(r"^\| `([a-z]+)", README, flags=re.M))
     assert set(registry()) - {"help"} <= documented
+
+
+def section(title: str) -> str:
+    return README.split(title, 1)[1].split("\n### ", 1)[0]
+
+
+def json_blocks(text: str) -> list[Any]:
+    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, flags=re.S)]
+
+
+def test_the_langfuse_alert_example_is_what_the_bot_parses() -> None:
+    [example] = json_blocks(section("#### Alerts"))
+    [alert] = parse(Source.LANGFUSE, example)
+    assert alert.dedupe_key == "langfuse-alert:proj_xyz789:monitor_abc123"
+    assert example == vendor_payloads.load("langfuse_alert.json")  # the documented example
+
+
+def test_the_datadog_template_fills_into_a_payload_the_bot_parses() -> None:
+    template = next(b for b in json_blocks(section("### Datadog")) if "transition" in b)
+    filled = {
+        key: value.replace("$", "").lower() if key != "date" else "1406662672000"
+        for key, value in template.items()
+    }
+    [alert] = parse(Source.DATADOG, filled | {"transition": "Triggered"})
+    assert alert.dedupe_key == "alert_cycle_key"
+
+
+def test_the_generic_curl_example_is_accepted() -> None:
+    body = section("### Generic JSON").split("-d '", 1)[1].split("'\n", 1)[0]
+    [alert] = parse(Source.GENERIC, json.loads(body))
+    assert alert.dedupe_key == "refunds-escalation-storm"

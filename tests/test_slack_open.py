@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config
+from bot.config import Config, Routing, RoutingRule
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.stage import Stage
 from bot.slack.gateway import SlackGateway, make_client
@@ -115,6 +115,25 @@ async def test_second_alert_updates_summary_in_place(stage: Stage) -> None:
     [pinned] = stage.slack.pins(channel)
     assert "*Alerts*\n2" in _mrkdwn_texts(pinned.blocks)
     assert len(stage.slack.calls("conversations.create")) == 1
+
+
+async def test_summary_shows_which_alerts_are_still_firing(stage: Stage) -> None:
+    async def send(key: str, status: str) -> None:
+        await stage.alert("generic", {**alert(), "dedupe_key": key, "status": status})
+        later = stage.deps.clock() + timedelta(seconds=5)  # past the summary's debounce
+        stage.deps.clock = lambda: later
+        await stage.settle()
+
+    # Both regions' alerts share the feature's incident.
+    stage.deps.config = Config(routing=Routing(rules=[RoutingRule(match={}, group_by=["feature"])]))
+    await send("refunds-eu", "firing")
+    await send("refunds-us", "firing")
+    await send("refunds-eu", "resolved")
+    [pinned] = stage.slack.pins(only_incident_channel(stage))
+    assert "*Alerts*\n3 · 1 of 2 still firing" in _mrkdwn_texts(pinned.blocks)
+    await send("refunds-us", "resolved")
+    [pinned] = stage.slack.pins(only_incident_channel(stage))
+    assert "*Alerts*\n4 · all resolved" in _mrkdwn_texts(pinned.blocks)
 
 
 async def test_rate_limited_and_failing_slack_is_retried_without_duplicates(stage: Stage) -> None:

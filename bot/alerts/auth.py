@@ -12,6 +12,7 @@ PAGERDUTY_SIGNATURE_HEADER = "X-PagerDuty-Signature"
 GRAFANA_SIGNATURE_HEADER = "X-Grafana-Alerting-Signature"
 # Grafana only sends a timestamp when the contact point names a header for it; this is ours.
 GRAFANA_TIMESTAMP_HEADER = "X-Grafana-Alerting-Signature-Timestamp"
+LANGFUSE_SIGNATURE_HEADER = "x-langfuse-signature"
 _UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
@@ -42,6 +43,17 @@ def verify_grafana(
         return False
     signed = timestamp.strip().encode("ascii") + b":" + body
     return _same_hex(signature, hmac_hex(secret, signed))
+
+
+def verify_langfuse(body: bytes, header: str | None, secret: str) -> bool:
+    """Return whether `t=<unix>,v1=<hex>` (or `s=<hex>`) is the HMAC-SHA256 of `t.body`."""
+    fields = dict(part.strip().partition("=")[::2] for part in (header or "").split(","))
+    timestamp = fields.get("t", "")
+    offered = [fields[key] for key in ("v1", "s") if key in fields]
+    if not secret or not offered or not _UNIX_SECONDS.fullmatch(timestamp):
+        return False
+    expected = hmac_hex(secret, timestamp.encode("ascii") + b"." + body)
+    return any([_same_hex(signature, expected) for signature in offered])
 
 
 def bearer_ok(header: str | None, token: str) -> bool:

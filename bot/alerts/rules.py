@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.alerts.schemas import NormalizedAlert
+from bot.alerts.schemas import AlertStatus, NormalizedAlert
 from bot.config import Routing, RoutingRule
 from bot.incidents.schemas import IncidentType, Severity
 
@@ -34,7 +35,7 @@ def route(alert: NormalizedAlert, routing: Routing) -> Route:
         severity=(rule.severity if rule and rule.severity else None) or _severity(alert, routing),
         feature=(rule.feature if rule and rule.feature else None) or _feature(alert, routing),
         responders=tuple(rule.responders) if rule else (),
-        group_key=_group_key(alert, rule),
+        group_key=group_key(alert, rule),
     )
 
 
@@ -81,8 +82,40 @@ def _feature(alert: NormalizedAlert, routing: Routing) -> str | None:
     return next((alert.labels[n] for n in routing.feature_labels if alert.labels.get(n)), None)
 
 
-def _group_key(alert: NormalizedAlert, rule: RoutingRule | None) -> str:
-    if rule is None or not rule.group_by:
-        return f"{alert.source.value}:{alert.dedupe_key}"[:300]
-    parts = [f"{name}={alert.labels.get(name, '')}" for name in rule.group_by]
-    return "group:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+def group_key(alert: NormalizedAlert, rule: RoutingRule | None) -> str:
+    """The key of the incident an alert belongs to.
+
+    A matching rule's `group_by` labels win; else the monitor's own notification group (one
+    incident per Alertmanager/Grafana group, as their PagerDuty and Opsgenie receivers do);
+    else the alert's dedupe key.
+    """
+    if rule is not None and rule.group_by:
+        parts = [f"{name}={alert.labels.get(name, '')}" for name in rule.group_by]
+        return "group:" + _digest("\n".join(parts))
+    if alert.group:
+        return f"{alert.source.value}:group:{_digest(alert.group)}"
+    return f"{alert.source.value}:{alert.dedupe_key}"[:300]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class MonitorState:
+    """How many of an incident's distinct alerts are firing and resolved, each by its latest."""
+
+    firing: int
+    resolved: int
+
+    @property
+    def all_resolved(self) -> bool:
+        """Whether every alert the monitors sent for the incident has resolved."""
+        return self.firing == 0 and self.resolved > 0
+
+
+def monitor_state(latest: Iterable[AlertStatus]) -> MonitorState:
+    """Count the latest status of each distinct alert (one value per dedupe key)."""
+    statuses = list(latest)
+    firing = sum(1 for status in statuses if status is AlertStatus.FIRING)
+    return MonitorState(firing=firing, resolved=len(statuses) - firing)

@@ -38,6 +38,11 @@ class NormalizedAlert(BaseModel):
     source: Source
     external_id: str = Field(description="The monitor's own id for this alert or event")
     dedupe_key: str = Field(description="Same key = same underlying problem")
+    group: str | None = Field(
+        default=None,
+        description="The monitor's own notification group (Alertmanager's groupKey): "
+        "the alerts of one group share an incident unless a routing rule groups otherwise",
+    )
     status: AlertStatus
     severity: str | None = Field(default=None, description="Severity as the monitor said it")
     title: str

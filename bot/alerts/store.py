@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts import rules
-from bot.alerts.schemas import NormalizedAlert, Source
+from bot.alerts.schemas import AlertStatus, NormalizedAlert, Source
 from bot.db import core_table, insert_or_skip
 from bot.models import Alert, AlertDelivery
 
@@ -69,3 +69,15 @@ async def for_incident(*, session: AsyncSession, incident_id: int, limit: int = 
         .limit(limit)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def latest_statuses(*, session: AsyncSession, incident_id: int) -> list[AlertStatus]:
+    """The latest status of each distinct alert (source and dedupe key) of the incident."""
+    latest = (
+        select(func.max(Alert.id).label("id"))
+        .where(Alert.incident_id == incident_id)
+        .group_by(Alert.source, Alert.dedupe_key)
+        .subquery()
+    )
+    stmt = select(Alert.status).join(latest, Alert.id == latest.c.id)
+    return [AlertStatus(status) for status in await session.scalars(stmt)]

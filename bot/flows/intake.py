@@ -171,6 +171,7 @@ async def _record_on_incident(
             text=f"Monitor reports resolved: {alert.title}",
             data={"alert_id": alert_id},
         )
+        await _note_if_all_resolved(session=session, incident=incident, now=now)
     elif await _alert_event_due(session=session, incident=incident, now=now):
         await incident_store.add_event(
             session=session,
@@ -185,6 +186,24 @@ async def _record_on_incident(
         # Coalesce: a burst of alerts edits the summary once every few seconds, not per alert.
         await incidents.refresh_later(
             session=session, incident=incident, now=now + SUMMARY_DEBOUNCE
+        )
+
+
+async def _note_if_all_resolved(
+    *, session: AsyncSession, incident: Incident, now: datetime
+) -> None:
+    # Each alert keeps its own state; the monitors are clear once every one has resolved.
+    statuses = await alert_store.latest_statuses(session=session, incident_id=incident.id)
+    state = alert_rules.monitor_state(statuses)
+    if state.all_resolved:
+        await incident_store.add_event(
+            session=session,
+            incident_id=incident.id,
+            kind=EventKind.MONITORS_RESOLVED,
+            actor="monitors",
+            at=now,
+            text=f"All {state.resolved} alerts report resolved",
+            data={"alerts": state.resolved},
         )
 
 

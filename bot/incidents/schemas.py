@@ -59,6 +59,7 @@ class EventKind(StrEnum):
     ROLE = "role"
     ALERT = "alert"
     ALERT_RESOLVED = "alert_resolved"
+    MONITORS_RESOLVED = "monitors_resolved"
     NOTE = "note"
     UPDATE = "update"
     PINNED = "pinned"

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.alerts import rules as alert_rules
 from bot.alerts import store as alert_store
 from bot.comms import obligations as comms_obligations
 from bot.incidents import rules
@@ -39,6 +40,7 @@ class Snapshot:
     roles: dict[Role, str]
     required_roles: tuple[Role, ...]
     alert_count: int = 0
+    monitors: alert_rules.MonitorState | None = None  # each distinct alert by its latest status
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     links: tuple[SourceLink, ...] = ()
@@ -80,6 +82,9 @@ async def load(*, session: AsyncSession, incident_id: int) -> Snapshot:
         roles=held,
         required_roles=rules.required_roles(incident_type),
         alert_count=stats.count,
+        monitors=alert_rules.monitor_state(
+            await alert_store.latest_statuses(session=session, incident_id=incident_id)
+        ),
         first_seen=stats.first_seen,
         last_seen=stats.last_seen,
         links=tuple(links.values())[:5],

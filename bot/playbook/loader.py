@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import yaml
@@ -37,14 +38,15 @@ _StrictLoader.add_constructor(
 )
 
 
-def builtin_playbooks_dir() -> Path:
-    """The repository's `playbooks/` folder."""
-    return Path(__file__).resolve().parents[2] / "playbooks"
+def builtin_playbooks() -> Traversable:
+    """The playbooks shipped inside the package (`bot/playbooks/`)."""
+    return resources.files("bot") / "playbooks"
 
 
-def load_playbooks(folder: Path) -> dict[IncidentType, Playbook]:
+def load_playbooks(folder: Traversable) -> dict[IncidentType, Playbook]:
     """Load every `*.yaml` playbook in `folder`; raise ConfigError listing each problem found."""
-    files = sorted(folder.glob("*.yaml"))
+    found = folder.iterdir() if folder.is_dir() else ()
+    files = sorted((f for f in found if f.name.endswith(".yaml")), key=lambda f: f.name)
     if not files:
         raise ConfigError(f"{folder}: no playbook files (*.yaml) found")
     playbooks: dict[IncidentType, Playbook] = {}
@@ -63,7 +65,7 @@ def load_playbooks(folder: Path) -> dict[IncidentType, Playbook]:
     return playbooks
 
 
-def load_playbook(path: Path) -> Playbook:
+def load_playbook(path: Traversable) -> Playbook:
     """Load and validate one playbook file; its name must be `<type>.yaml`."""
     data = _read_yaml(path)
     if not isinstance(data, dict):
@@ -76,7 +78,7 @@ def load_playbook(path: Path) -> Playbook:
         raise ConfigError(
             "\n".join(_describe(path, error, data) for error in exc.errors())
         ) from None
-    if path.stem != playbook.type.value:
+    if path.name.removesuffix(".yaml") != playbook.type.value:
         raise ConfigError(
             f"{path}: type: {playbook.type.value!r} does not match the file name; "
             f"name the file {playbook.type.value}.yaml"
@@ -84,7 +86,7 @@ def load_playbook(path: Path) -> Playbook:
     return playbook
 
 
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: Traversable) -> Any:
     """Parse one YAML file, turning read and syntax errors into ConfigError."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -99,7 +101,7 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from None
 
 
-def _missing_types(folder: Path, playbooks: dict[IncidentType, Playbook]) -> list[str]:
+def _missing_types(folder: Traversable, playbooks: dict[IncidentType, Playbook]) -> list[str]:
     """Return one problem per incident type that has no playbook."""
     return [
         f"{folder}: type: no playbook for {kind.value!r}; add {kind.value}.yaml"
@@ -108,7 +110,7 @@ def _missing_types(folder: Path, playbooks: dict[IncidentType, Playbook]) -> lis
     ]
 
 
-def _describe(path: Path, error: ErrorDetails, data: Any) -> str:
+def _describe(path: Traversable, error: ErrorDetails, data: Any) -> str:
     """Format one validation error as `file: field.path (step 'id'): message`."""
     loc = error["loc"]
     message = error["msg"].removeprefix("Value error, ")

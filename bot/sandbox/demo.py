@@ -129,8 +129,14 @@ def demo_config() -> Config:
     )
 
 
-async def run(out: Print = print, scenes: list[Scene] | None = None) -> Stage | None:
-    """Run every scene against a fresh temporary database and the local Slack stand-in."""
+async def run(
+    out: Print = print, scenes: list[Scene] | None = None, *, socket_mode: bool = False
+) -> Stage | None:
+    """Run every scene against a fresh temporary database and the local Slack stand-in.
+
+    With `socket_mode`, Slack's requests reach the bot as Socket Mode envelopes over a WebSocket
+    the bot opened (no public URL), instead of signed HTTP requests.
+    """
     with tempfile.TemporaryDirectory(prefix="incidentbot-demo-") as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
         await migrate.upgrade_async(url)
@@ -141,6 +147,7 @@ async def run(out: Print = print, scenes: list[Scene] | None = None) -> Stage | 
                 SLACK_BOT_TOKEN=slack.token,
                 SLACK_SIGNING_SECRET=SIGNING_SECRET,
                 SLACK_API_URL=slack.api_url,
+                SLACK_APP_TOKEN=slack.app_token if socket_mode else None,
                 INCIDENTBOT_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
             )
             engine = make_engine(url)
@@ -155,6 +162,8 @@ async def run(out: Print = print, scenes: list[Scene] | None = None) -> Stage | 
             try:
                 async with serve(deps, slack) as stage:
                     transcript = Transcript(stage, out, clock)
+                    how = "Socket Mode (a WebSocket the bot opened)" if socket_mode else "HTTP"
+                    out(f"Slack reaches the bot over {how}.")
                     for scene in scenes if scenes is not None else demo_scenes.SCENES:
                         await scene(stage, transcript)
                         await stage.settle()
@@ -164,6 +173,6 @@ async def run(out: Print = print, scenes: list[Scene] | None = None) -> Stage | 
                 await engine.dispose()
 
 
-def main() -> None:
+def main(*, socket_mode: bool = False) -> None:
     """Entry point for `incidentbot demo`."""
-    asyncio.run(run())
+    asyncio.run(run(socket_mode=socket_mode))

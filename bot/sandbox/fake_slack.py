@@ -1,7 +1,8 @@
 """A local Slack stand-in: a real HTTP server speaking the Web API, for tests, benchmarks and demo.
 
 Point `AsyncWebClient(token=fake.token, base_url=fake.api_url)` at it. It keeps state (channels,
-messages, views...), records every call, and can be told to fail or slow down.
+messages, views...), records every call, and can be told to fail or slow down. It also stands in
+for Socket Mode (`fake.socket`, see socket_mode.py): `apps.connections.open` with `fake.app_token`.
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ from bot.sandbox.model import (
     View,
     utcnow,
 )
+from bot.sandbox.socket_mode import SocketMode
 from bot.sandbox.wire import Reply, read_args
 from bot.sandbox.workspace import Settings, Workspace, seed
 
 DEFAULT_TOKEN = "xoxb-fake-bot-token"
+DEFAULT_APP_TOKEN = "xapp-1-fake-app-token"
+CONNECTIONS_OPEN = "apps.connections.open"
 
 
 class FakeSlack:
@@ -43,11 +47,13 @@ class FakeSlack:
         self,
         *,
         token: str = DEFAULT_TOKEN,
+        app_token: str = DEFAULT_APP_TOKEN,
         latency_s: float = 0.0,
         settings: Settings | None = None,
         seed_defaults: bool = True,
     ) -> None:
         self.token = token
+        self.socket = SocketMode(app_token=app_token)
         self.latency_s = latency_s
         self.workspace = Workspace(settings or Settings())
         if seed_defaults:
@@ -64,6 +70,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{response_id}", self._response_url)
+        app.router.add_get("/link/", self.socket.handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -73,6 +80,7 @@ class FakeSlack:
 
     async def stop(self) -> None:
         """Stop serving and release the port."""
+        await self.socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -102,6 +110,11 @@ class FakeSlack:
     def api_url(self) -> str:
         """Return the Web API base URL for `AsyncWebClient(base_url=...)`."""
         return f"{self.base_url}api/"
+
+    @property
+    def app_token(self) -> str:
+        """Return the app-level token (`xapp-…`) that opens Socket Mode connections."""
+        return self.socket.app_token
 
     @property
     def bot_user_id(self) -> str:
@@ -277,6 +290,9 @@ class FakeSlack:
         return fault.reply() if fault is not None and reply[2].get("ok") else reply
 
     def _carry_out(self, method: str, raw: JSON, token: str | None) -> Reply:
+        if method == CONNECTIONS_OPEN:
+            host = self.base_url.removeprefix("http://").rstrip("/")
+            return 200, {}, self.socket.connections_open(token, host=host, bot_token=self.token)
         handler = wire.HANDLERS.get(method)
         if handler is None:
             return 404, {}, {"ok": False, "error": "unknown_method", "req_method": method}

@@ -8,6 +8,7 @@ import itertools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import uvicorn
@@ -19,12 +20,16 @@ from bot.deps import Deps
 from bot.jobs.worker import Worker
 from bot.models import DueWork
 from bot.sandbox import signing
+from bot.sandbox import socket_mode as socket
 from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.model import JSON
 from bot.slack import runtime as slack_runtime
 from bot.web import create_app
 
 SIGNING_SECRET = "sandbox-signing-secret"
 WEBHOOK_TOKEN = "sandbox-webhook-token"
+# slack-sdk pings this often and reconnects this soon after a dropped connection.
+SOCKET_PING_S = 1.0
 
 
 class Stage:
@@ -49,9 +54,22 @@ class Stage:
         assert value is not None
         return value.get_secret_value()
 
+    @property
+    def over_socket(self) -> bool:
+        """Whether Slack reaches the bot over Socket Mode (else over HTTP)."""
+        return self.runtime.socket_mode is not None
+
     async def send(self, request: signing.SignedRequest) -> httpx.Response:
-        """POST a signed request to /slack/events."""
-        return await self.http.post("/slack/events", content=request.body, headers=request.headers)
+        """POST a signed request to /slack/events, or send it as an envelope over Socket Mode.
+
+        Over Socket Mode the answer is the app's ack: status 200 with the ack's payload, if any.
+        """
+        if not self.over_socket:
+            return await self.http.post(
+                "/slack/events", content=request.body, headers=request.headers
+            )
+        ack = await self.slack.socket.deliver(*envelope(request))
+        return httpx.Response(200, json=ack) if ack else httpx.Response(200)
 
     async def command(
         self, text: str, *, user: str = "U_ALICE", channel: str = "C_GENERAL", ts: int | None = None
@@ -172,6 +190,16 @@ class Stage:
             await self.settle(rounds=1)
 
 
+def envelope(request: signing.SignedRequest) -> tuple[str, JSON]:
+    """The Socket Mode envelope type and payload Slack sends instead of this HTTP request."""
+    if request.headers["Content-Type"] != signing.FORM:
+        return socket.EVENTS, json.loads(request.body)
+    fields = dict(parse_qsl(request.text, keep_blank_values=True))
+    if "payload" in fields:
+        return socket.INTERACTIVE, json.loads(fields["payload"])
+    return socket.SLASH_COMMANDS, fields
+
+
 async def _listeners_done() -> None:
     """Wait for bolt's listener tasks: after an ack, a listener goes on in the background."""
     running = [
@@ -203,13 +231,18 @@ async def serve_asgi(app: ASGIApp) -> AsyncIterator[str]:
 async def serve(
     deps: Deps, slack: FakeSlack, *, pace_s: float = 0.0, slack_timeout_s: float = 15.0
 ) -> AsyncIterator[Stage]:
-    """Run the bot's HTTP app (with Slack mounted) on a free local port, talking to `slack`."""
+    """Run the bot's HTTP app (with Slack mounted) on a free local port, talking to `slack`.
+
+    With `SLACK_APP_TOKEN` in the settings the bot also connects to the stand-in over Socket
+    Mode, as `incidentbot serve` does, and the stage sends Slack's requests that way.
+    """
     gateway = slack_runtime.gateway(deps, min_post_interval_s=pace_s, timeout_s=slack_timeout_s)
     runtime = slack_runtime.build(deps, gateway)
     worker = build_worker(deps, runtime)
     app = create_app(deps, runtime.endpoint())
     async with serve_asgi(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         try:
+            await runtime.start_socket_mode(ping_interval_s=SOCKET_PING_S)  # with an app token
             yield Stage(deps, slack, runtime, worker, http)
         finally:
             await runtime.close()

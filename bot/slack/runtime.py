@@ -33,11 +33,17 @@ class SlackRuntime:
         """Run the work part of a stored Slack request."""
         await listening.run_queued(self.app, payload)
 
-    async def start_socket_mode(self) -> None:
-        """Connect over Socket Mode when an app token is configured."""
+    async def start_socket_mode(self, *, ping_interval_s: float = 10.0) -> None:
+        """Connect over Socket Mode when an app token is configured.
+
+        slack-sdk pings every `ping_interval_s` and reconnects on its own when the connection
+        drops or Slack asks for a refresh.
+        """
         token = self.ctx.deps.settings.slack_app_token
         if token is not None and token.get_secret_value():
-            self.socket_mode = AsyncSocketModeHandler(self.app, token.get_secret_value())
+            self.socket_mode = AsyncSocketModeHandler(
+                self.app, token.get_secret_value(), ping_interval=ping_interval_s
+            )
             await self.socket_mode.connect_async()  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:

@@ -4,9 +4,9 @@ Supported shapes (details in each module's docstring and in README.md):
 
 * `alertmanager` — Prometheus Alertmanager webhook v4; every alert in the group is kept.
 * `grafana` — Grafana unified alerting webhook; per-alert `values` (or `valueString`) kept.
-* `datadog` — Datadog webhooks integration with the bot's custom payload template.
+* `datadog` — Datadog webhooks integration: default payload, variable-named keys, or our template.
 * `pagerduty` — PagerDuty V3 webhook, incident events only.
-* `langfuse` — Langfuse prompt-version webhook events, and the bot's monitor-alert shape.
+* `langfuse` — Langfuse Alerts (`monitor-alert`) and prompt-version webhook events.
 * `generic` — the bot's own JSON form, one alert or `{"alerts": [...]}`.
 """
 

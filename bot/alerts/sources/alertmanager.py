@@ -1,4 +1,8 @@
-"""Prometheus Alertmanager webhook (version 4); also the base of Grafana's payload."""
+"""Prometheus Alertmanager webhook (version 4); also the base of Grafana's payload.
+
+Each entry of `alerts` is its own alert (dedupe key: its `fingerprint`); all of them carry the
+notification's `groupKey`, so one notification group becomes one incident by default.
+"""
 
 from __future__ import annotations
 
@@ -55,6 +59,7 @@ def alert(
         source=source,
         external_id=c.occurrence_id(dedupe_key, starts_at),
         dedupe_key=dedupe_key,
+        group=c.opt_str(group, "groupKey") or None,
         status=c.status_of(_status(item, path, group), c.path_of(path, "status")),
         severity=labels.get("severity") or None,
         title=_title(labels, annotations, path, fallback_title),

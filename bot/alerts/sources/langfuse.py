@@ -1,17 +1,18 @@
-"""Langfuse: prompt-version webhook events and score/evaluation monitor alerts.
+"""Langfuse automations: Alerts (`monitor-alert`) and prompt-version webhook events.
 
-Two shapes are accepted, told apart by `type`:
+Both are Langfuse's documented webhook bodies, told apart by `type`:
 
-* `"prompt-version"` — Langfuse's own webhook event (Prompts ▸ Automations), as documented:
-  `{"id", "timestamp", "type": "prompt-version", "apiVersion": "v1",
-  "action": "created"|"updated"|"deleted", "prompt": {"id", "name", "version", "projectId",
-  "labels": [str], "tags": [str], "commitMessage", ...}}`. It becomes a firing alert labelled
-  `langfuse_event=prompt` so routing can treat prompt changes apart from monitor alerts.
-* `"monitor.alert"` — our own shape for score/evaluation monitors (Langfuse has no fixed one):
-  `{"type": "monitor.alert", "id", "timestamp", "status": "firing"|"resolved",
-  "monitor": {"id", "name", "metric", "threshold", "operator"}, "value", "project_id",
-  "environment", "trace_url", "severity", "description", "labels": {str: str}}`. Labelled
-  `langfuse_event=monitor`.
+* `"monitor-alert"` — an Alert's severity changed (Alerts ▸ Automations ▸ Webhook):
+  `{"id", "timestamp", "type": "monitor-alert", "apiVersion": "v1", "payload": {"monitorId",
+  "projectId", "permalink", "message": {"title", "body"}, "severity": "ALERT"|"WARNING"|"OK"|
+  "NO_DATA", "timestamp", "fromTimestamp", "toTimestamp", "view", "filters", "window"}}`.
+  `OK` is the recovery (titled `[OK] <alert name>`); the others are firing, `ALERT` at P2 and
+  `WARNING`/`NO_DATA` at P3 unless a routing rule says otherwise (label `langfuse_severity`).
+  One alert per Langfuse Alert: the dedupe key is the project and the alert (`monitorId`).
+* `"prompt-version"` — a prompt version was created, updated or deleted (Prompts ▸
+  Automations): `{"id", "timestamp", "type", "apiVersion", "action", "prompt": {"id", "name",
+  "version", "projectId", "labels", "tags", "commitMessage", ...}}`. It becomes a firing alert
+  labelled `langfuse_event=prompt` so routing can treat prompt changes apart from alerts.
 """
 
 from __future__ import annotations
@@ -22,20 +23,82 @@ from bot.alerts.schemas import AlertStatus, NormalizedAlert, Source
 from bot.alerts.sources import common as c
 from bot.errors import BadInput
 
+ALERT_EVENT = "monitor-alert"
 PROMPT_EVENT = "prompt-version"
-MONITOR_EVENT = "monitor.alert"
+RECOVERED = "OK"
+SEVERITIES = {"ALERT": "P2", "WARNING": "P3", "NO_DATA": "P3"}
 
 
 def parse(body: Any) -> list[NormalizedAlert]:
     """Return the one alert a Langfuse event carries."""
     event = c.as_object(body, "")
     kind = c.req_str(event, "type")
+    if kind == ALERT_EVENT:
+        return [_alert(event)]
     if kind == PROMPT_EVENT:
         return [_prompt_alert(event)]
-    if kind == MONITOR_EVENT:
-        return [_monitor_alert(event)]
-    message = f"expected {PROMPT_EVENT!r} or {MONITOR_EVENT!r}, got {kind[:40]!r}"
+    message = f"expected {ALERT_EVENT!r} or {PROMPT_EVENT!r}, got {kind[:40]!r}"
     raise BadInput(message, field="type")
+
+
+def _alert(event: dict[str, Any]) -> NormalizedAlert:
+    body = c.req_object(event, "payload")
+    level = _severity(body)
+    status = AlertStatus.RESOLVED if level == RECOVERED else AlertStatus.FIRING
+    labels = _alert_labels(body, level)
+    when = c.timestamp(body, "timestamp", "payload") or c.timestamp(event, "timestamp")
+    window_start = c.timestamp(body, "fromTimestamp", "payload")
+    return NormalizedAlert(
+        source=Source.LANGFUSE,
+        external_id=c.req_id(event, "id"),
+        dedupe_key=f"langfuse-alert:{labels['project_id']}:{labels['monitor_id']}",
+        status=status,
+        severity=SEVERITIES.get(level),
+        title=c.title_text(_alert_title(body, labels["monitor_id"])),
+        description=c.description_text(_alert_description(body)),
+        labels=labels,
+        links=tuple(c.link("Langfuse alert", c.opt_str(body, "permalink", "payload"))),
+        # The evaluation window is the impact window: the breach began within it.
+        starts_at=(window_start or when) if status is AlertStatus.FIRING else None,
+        ends_at=when if status is AlertStatus.RESOLVED else None,
+        raw=event,
+    )
+
+
+def _severity(body: dict[str, Any]) -> str:
+    level = c.req_str(body, "severity", "payload").strip().upper()
+    if level != RECOVERED and level not in SEVERITIES:
+        known = ", ".join((*SEVERITIES, RECOVERED))
+        raise BadInput(f"expected one of {known}, got {level[:40]!r}", field="payload.severity")
+    return level
+
+
+def _alert_labels(body: dict[str, Any], level: str) -> dict[str, str]:
+    found = {
+        "langfuse_event": "alert",
+        "langfuse_severity": level,
+        "monitor_id": c.req_id(body, "monitorId", "payload"),
+        "project_id": c.req_id(body, "projectId", "payload"),
+        "view": c.opt_str(body, "view", "payload"),
+        "window": c.opt_str(body, "window", "payload"),
+    }
+    return {key: value for key, value in found.items() if value is not None}
+
+
+def _alert_title(body: dict[str, Any], monitor_id: str) -> str:
+    message = c.opt_object(body, "message", "payload")
+    return c.opt_str(message, "title", "payload.message") or f"Langfuse alert {monitor_id}"
+
+
+def _alert_description(body: dict[str, Any]) -> str:
+    text = c.opt_str(c.opt_object(body, "message", "payload"), "body", "payload.message") or ""
+    start = c.timestamp(body, "fromTimestamp", "payload")
+    end = c.timestamp(body, "toTimestamp", "payload")
+    if start is None or end is None:
+        return text
+    window = c.opt_str(body, "window", "payload")
+    span = f"{start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC" + (f" ({window})" if window else "")
+    return f"{text}\nWindow: {span}".strip()
 
 
 def _prompt_alert(event: dict[str, Any]) -> NormalizedAlert:
@@ -75,60 +138,3 @@ def _strings(obj: dict[str, Any], key: str, parent: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise BadInput("expected an array of strings", field=c.path_of(parent, key))
     return value
-
-
-def _monitor_alert(event: dict[str, Any]) -> NormalizedAlert:
-    monitor = c.req_object(event, "monitor")
-    status = c.status_of(c.opt_str(event, "status") or "firing", "status")
-    when = c.timestamp(event, "timestamp")
-    labels = _monitor_labels(event, monitor)
-    return NormalizedAlert(
-        source=Source.LANGFUSE,
-        external_id=c.req_str(event, "id"),
-        dedupe_key=_monitor_key(labels),
-        status=status,
-        severity=c.opt_str(event, "severity") or labels.get("severity"),
-        title=c.title_text(c.req_str(monitor, "name", "monitor")),
-        description=c.description_text(_monitor_description(event, monitor)),
-        labels=labels,
-        links=tuple(c.link("Trace", c.opt_str(event, "trace_url"))),
-        starts_at=when if status is AlertStatus.FIRING else None,
-        ends_at=when if status is AlertStatus.RESOLVED else None,
-        values=_monitor_values(event, monitor),
-        raw=event,
-    )
-
-
-def _monitor_labels(event: dict[str, Any], monitor: dict[str, Any]) -> dict[str, str]:
-    own = {
-        "langfuse_event": "monitor",
-        "monitor_id": c.req_id(monitor, "id", "monitor"),
-        "metric": c.opt_str(monitor, "metric", "monitor"),
-        "environment": c.opt_str(event, "environment"),
-        "project_id": c.opt_id(event, "project_id"),
-    }
-    given = c.labels_at(event, "labels")
-    return given | {key: value for key, value in own.items() if value is not None}
-
-
-def _monitor_key(labels: dict[str, str]) -> str:
-    parts = (labels.get(k, "") for k in ("project_id", "monitor_id", "environment"))
-    return "langfuse-monitor:" + ":".join(parts)
-
-
-def _monitor_values(event: dict[str, Any], monitor: dict[str, Any]) -> dict[str, float]:
-    metric = c.opt_str(monitor, "metric", "monitor") or "value"
-    found = {metric: event.get("value"), "threshold": monitor.get("threshold")}
-    paths = {metric: "value", "threshold": "monitor.threshold"}
-    return {k: c.number(v, paths[k]) for k, v in found.items() if v is not None}
-
-
-def _monitor_description(event: dict[str, Any], monitor: dict[str, Any]) -> str:
-    given = c.opt_str(event, "description")
-    if given is not None:
-        return given
-    if event.get("value") is None:
-        return ""
-    metric = c.opt_str(monitor, "metric", "monitor") or "value"
-    operator = c.opt_str(monitor, "operator", "monitor") or "vs"
-    return f"{metric} = {event['value']} (threshold: {operator} {monitor.get('threshold')})"

@@ -80,7 +80,7 @@ def _fact_fields(s: Snapshot) -> list[MarkdownTextObject]:
         f"*Severity*\n{SEVERITY_ICON[s.severity]} {s.severity.value}",
         f"*Type*\n{s.type.label}",
         f"*Feature*\n{esc(s.feature) if s.feature else '_not set_'}",
-        f"*Alerts*\n{s.alert_count}",
+        f"*Alerts*\n{_alerts(s)}",
         f"*Seen*\n{_seen(s)}",
     ]
     if s.progress is not None:
@@ -88,6 +88,16 @@ def _fact_fields(s: Snapshot) -> list[MarkdownTextObject]:
     if s.next_update_at is not None and s.status.is_open:
         facts.append(f"*Next update due*\n{when(s.next_update_at)}")
     return [MarkdownTextObject(text=f) for f in facts]
+
+
+def _alerts(s: Snapshot) -> str:
+    monitors = s.monitors
+    if monitors is None or monitors.resolved == 0:
+        return str(s.alert_count)
+    if monitors.all_resolved:
+        return f"{s.alert_count} · all resolved"
+    total = monitors.firing + monitors.resolved
+    return f"{s.alert_count} · {monitors.firing} of {total} still firing"
 
 
 def _seen(s: Snapshot) -> str:
