@@ -48,7 +48,7 @@ class Editing:
     version: int  # 0 while nothing is saved
     composed: Composed
     fields: tuple[str, ...]
-    targets: tuple[str, ...]
+    targets: tuple[comms_targets.Destination, ...]
     saved_by: str | None = None
     saved_at: datetime | None = None
 
@@ -215,7 +215,7 @@ def _editing_of(
         version=latest.version if latest else 0,
         composed=composed,
         fields=drafting.fields_for(templates, kind),
-        targets=tuple(comms_targets.describe(t) for t in chosen),
+        targets=tuple(comms_targets.destination(t) for t in chosen),
         saved_by=latest.author if latest else None,
         saved_at=latest.created_at if latest else None,
     )

@@ -118,7 +118,7 @@ async def _delivery_event(
 
 @dataclass(frozen=True)
 class DeliveryView:
-    target: str
+    target: comms_targets.Destination
     state: DeliveryState
     error: str | None
 
@@ -140,7 +140,7 @@ class Card:
     lint: LintResult
     author: str
     saved_at: datetime
-    targets: tuple[str, ...]
+    targets: tuple[comms_targets.Destination, ...]
     published_by: str | None = None
     published_at: datetime | None = None
     override_reason: str | None = None
@@ -162,7 +162,11 @@ async def card(*, session: AsyncSession, config: Config, draft_id: int) -> Card 
     chosen = comms_targets.matching(config.status_targets, kind, audience)
     described = {t.name: comms_targets.describe(t) for t in config.status_targets}
     deliveries = [
-        DeliveryView(described.get(p.target, p.target), DeliveryState(p.state), p.error)
+        DeliveryView(
+            described.get(p.target, comms_targets.Destination(p.target)),
+            DeliveryState(p.state),
+            p.error,
+        )
         for p in await comms_store.publications(session=session, draft_id=draft_id)
     ]
     return Card(
@@ -179,7 +183,7 @@ async def card(*, session: AsyncSession, config: Config, draft_id: int) -> Card 
         lint=checked,
         author=shown.author,
         saved_at=shown.created_at,
-        targets=tuple(comms_targets.describe(t) for t in chosen),
+        targets=tuple(comms_targets.destination(t) for t in chosen),
         published_by=draft.published_by,
         published_at=draft.published_at,
         override_reason=draft.override_reason,

@@ -46,7 +46,7 @@ class Published:
     draft_id: int
     version: int
     kind: CommsKind
-    targets: tuple[str, ...]
+    targets: tuple[comms_targets.Destination, ...]
     overridden: bool
 
 

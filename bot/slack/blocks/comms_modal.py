@@ -24,7 +24,7 @@ from bot.comms.drafting import KIND_LABELS
 from bot.comms.kinds import CommsKind
 from bot.comms.schemas import LintFinding, Scope, StatusPageStatus
 from bot.flows.comms import Editing
-from bot.slack.blocks.comms import lint_blocks
+from bot.slack.blocks.comms import lint_blocks, nowhere, where
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.text import clip, esc, user, when
 from bot.templating import zone
@@ -151,8 +151,8 @@ def _about(editing: Editing) -> ContextBlock:
         saved = f"v{editing.version} saved by {user(editing.saved_by)} {when(editing.saved_at)}"
     else:
         saved = "not saved yet"
-    targets = ", ".join(editing.targets) if editing.targets else "no configured target"
-    text = f"{audience.capitalize()} · {saved} · publishes to {esc(targets)}"
+    goes = f"publishes to {where(editing.targets)}" if editing.targets else nowhere(editing.kind)
+    text = f"{audience.capitalize()} · {saved} · {goes}"
     return ContextBlock(elements=[MarkdownTextObject(text=clip(text, 2000))])
 
 

@@ -225,7 +225,9 @@ async def _publish(
 
 
 def _published_text(published: comms_publish.Published) -> str:
-    where = ", ".join(published.targets) or "the timeline only (no target takes this kind)"
+    if not published.targets:
+        return f"📣 Approved v{published.version}; {comms_blocks.nowhere(published.kind)}."
+    where = comms_blocks.where(published.targets)
     return f"📣 Approved v{published.version}; publishing to {where}. The card shows each result."
 
 
