@@ -28,7 +28,7 @@ from bot.db import session_scope
 from bot.deps import Deps
 from bot.errors import BadInput, Forbidden, InvalidTransition
 from bot.flows import comms as comms_flows
-from bot.flows import comms_delivery, comms_publish
+from bot.flows import comms_delivery, comms_editing, comms_publish
 from bot.flows import incidents as incident_flows
 from bot.incidents.schemas import IncidentType, Role, Severity, Status
 from bot.jobs import queue
@@ -91,21 +91,25 @@ async def save(
     actor: str = "U_BOB",
     text: str | None = None,
     now: datetime = T0 + timedelta(minutes=25),
-) -> comms_flows.Saved:
+) -> comms_editing.Saved:
     shown = await editing(deps, incident_id, kind)
     draft = shown.composed.draft
+    typed = comms_editing.Typed(
+        title=draft.title,
+        text=text if text is not None else draft.text,
+        changes=changes,
+        base=shown.base,
+        opened_version=shown.version,
+    )
     async with session_scope(deps.sessions) as s:
-        return await comms_flows.save(
+        return await comms_editing.save(
             session=s,
             config=deps.config,
             templates=TEMPLATES,
             incident_id=incident_id,
             kind=kind,
             draft_id=shown.draft_id,
-            title=draft.title,
-            text=text if text is not None else draft.text,
-            changes=changes,
-            rendered_digest=drafting.digest(draft.title, draft.text),
+            typed=typed,
             actor=actor,
             now=now,
         )
@@ -113,7 +117,7 @@ async def save(
 
 async def publish(
     deps: Deps,
-    saved: comms_flows.Saved,
+    saved: comms_editing.Saved,
     actor: str = "U_BOB",
     reason: str | None = None,
     now: datetime = T0 + timedelta(minutes=30),
@@ -196,7 +200,9 @@ async def test_each_save_is_a_version_and_text_follows_fields_unless_edited(deps
     kept = await save(deps, incident_id, {**COMPLETE, "segment": "Everyone"}, text=edited)
     shown = await editing(deps, incident_id)
     assert kept.version == 3 and shown.composed.draft.text.endswith("We are sorry.")
+    assert "Who is affected: Everyone." in shown.composed.draft.text
     assert shown.composed.draft.scope.segment == "Everyone"
+    assert shown.parts.theirs == ("We are sorry.",)
 
 
 async def test_a_new_draft_keeps_what_the_comms_lead_wrote(deps: Deps) -> None:

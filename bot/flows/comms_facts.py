@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts import store as alert_store
-from bot.comms import drafting
-from bot.comms.schemas import IncidentFacts
+from bot.comms import drafting, rules
+from bot.comms import store as comms_store
+from bot.comms.kinds import CommsKind
+from bot.comms.schemas import IncidentFacts, Scope
+from bot.config import Config
 from bot.containment.schemas import RunState
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import IncidentType, Severity, Status
-from bot.models import ContainmentRun, Incident
+from bot.incidents.schemas import IncidentType, Role, Severity, Status
+from bot.models import CommsDraft, CommsVersion, ContainmentRun, Incident
+
+NameLookup = Callable[[str], Awaitable[str | None]]
 
 
 def is_open(incident: Incident) -> bool:
@@ -63,3 +71,58 @@ async def _contained_by(session: AsyncSession, incident_id: int) -> list[str]:
         .order_by(ContainmentRun.requested_at, ContainmentRun.id)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def prefilled(
+    *,
+    session: AsyncSession,
+    config: Config,
+    incident_id: int,
+    kind: CommsKind,
+    now: datetime,
+    name_of: NameLookup | None = None,
+) -> Scope:
+    """Prefill a new draft's scope from the incident and what earlier drafts said."""
+    lead = await _lead(session, incident_id, name_of)
+    facts = await load(session=session, incident_id=incident_id, lead=lead)
+    minutes = rules.cadence_minutes(facts.severity, config.comms_cadence_minutes)
+    scope = rules.prefill_scope(
+        facts, now=now, cadence_minutes=minutes, timezone=config.comms_timezone
+    )
+    previous = await comms_store.latest_scope(session=session, incident_id=incident_id)
+    return drafting.whole_minutes(drafting.for_kind(drafting.carry_over(scope, previous), kind))
+
+
+async def _lead(session: AsyncSession, incident_id: int, name_of: NameLookup | None) -> str | None:
+    """Name the commander for drafts that say who leads the response."""
+    commander = (await incident_store.roles(session=session, incident_id=incident_id)).get(
+        Role.COMMANDER
+    )
+    if commander is None or name_of is None:
+        return None
+    name = await name_of(commander)
+    return f"{name} (incident commander)" if name else None
+
+
+async def editing_base(
+    *,
+    session: AsyncSession,
+    config: Config,
+    incident_id: int,
+    kind: CommsKind,
+    draft_id: int | None,
+    now: datetime,
+) -> tuple[CommsDraft | None, CommsVersion | None, Scope]:
+    """Return the draft being edited, its newest version, and the scope edits apply to."""
+    draft = (
+        await comms_store.get_draft(session=session, draft_id=draft_id)
+        if draft_id is not None
+        else await comms_store.open_draft(session=session, incident_id=incident_id, kind=kind)
+    )
+    latest = await comms_store.latest_version(session=session, draft_id=draft.id) if draft else None
+    if latest is not None:
+        return draft, latest, Scope.model_validate(latest.scope)
+    scope = await prefilled(
+        session=session, config=config, incident_id=incident_id, kind=kind, now=now
+    )
+    return draft, None, scope

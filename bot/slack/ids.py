@@ -34,6 +34,7 @@ class ActionId(StrEnum):
     COMMS_TEXT = "comms_text"
     COMMS_FIELD = "comms_field"  # + ":<scope field>"
     COMMS_PREVIEW = "comms_preview"
+    COMMS_REDRAFT = "comms_redraft"
     COMMS_APPROVE = "comms_approve"
     COMMS_EDIT = "comms_edit"
     COMMS_RETRY = "comms_retry"

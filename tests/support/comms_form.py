@@ -111,11 +111,19 @@ def context_texts(view_or_blocks: Any) -> str:
 async def preview(
     stage: Stage, view: dict[str, Any], user: str = "U_BOB", **typed: str
 ) -> dict[str, Any]:
+    """Type into the form and press Preview; return the form as it is shown afterwards."""
+    return await press(stage, view, ActionId.COMMS_PREVIEW, user, **typed)
+
+
+async def press(
+    stage: Stage, view: dict[str, Any], action_id: str, user: str = "U_BOB", **typed: str
+) -> dict[str, Any]:
+    """Type into the form and press one of its buttons; return the form as shown afterwards."""
     before = len(stage.slack.views()[-1].history)
     request = signing.block_action(
         stage.secret,
         user_id=user,
-        action_id=ActionId.COMMS_PREVIEW,
+        action_id=action_id,
         value="1",
         block_id=BlockId.COMMS_ACTIONS,
         trigger_id=stage.slack.issue_trigger_id(user),
