@@ -221,7 +221,7 @@ async def test_a_new_draft_keeps_what_the_comms_lead_wrote(deps: Deps) -> None:
 async def test_publish_is_for_the_comms_lead_or_the_commander(deps: Deps) -> None:
     incident_id = await declared(deps)
     saved = await save(deps, incident_id, COMPLETE)
-    with pytest.raises(Forbidden, match=r"Only the comms .* or the commander .* may approve"):
+    with pytest.raises(Forbidden, match=r"Only the comms lead .* or the commander .* may approve"):
         await publish(deps, saved, actor="U_CAROL")
     done = await publish(deps, saved, actor="U_ALICE")
     assert done.version == 1 and not done.overridden

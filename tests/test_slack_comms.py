@@ -196,8 +196,9 @@ async def test_only_comms_lead_or_commander_may_publish(ready: Stage) -> None:
     await with_roles(stage, channel)
     await saved_draft(stage, channel, **complete_scope())
     await approve(stage, channel, "U_CAROL")
-    assert "Only the comms (<@U_BOB>) or the commander (<@U_ALICE>) may approve and publish" in (
-        last_responses(stage)
+    assert (
+        "Only the comms lead (<@U_BOB>) or the commander (<@U_ALICE>) may approve and publish"
+        in (last_responses(stage))
     )
     assert await rows(stage, CommsPublication) == []
     assert stage.slack.messages(STATUS_CHANNEL) == []
