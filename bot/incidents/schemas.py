@@ -49,7 +49,7 @@ class Role(StrEnum):
     SAFETY = "safety"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         """What people call the holder, e.g. 'comms lead'."""
         return "commander" if self is Role.COMMANDER else f"{self.value} lead"
 

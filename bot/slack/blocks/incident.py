@@ -104,7 +104,7 @@ def _roles_text(s: Snapshot) -> str:
 def _role_buttons(s: Snapshot) -> list[ButtonElement]:
     return [
         ButtonElement(
-            text=f"I'll be {role.title}",
+            text=f"I'll be {role.label}",
             action_id=f"{ActionId.TAKE_ROLE}:{role.value}",
             value=f"{s.id}:{role.value}",
             style="primary" if role == Role.COMMANDER else None,
@@ -143,12 +143,12 @@ def announcement(s: Snapshot) -> str:
 def role_dm(s: Snapshot, role: Role) -> str:
     """What the new holder of a role is told."""
     channel = f"<#{s.channel_id}>" if s.channel_id else f"incident #{s.number}"
-    return f"You are now the *{role.title}* for {channel} ({esc(s.title)}).\n{ROLE_DUTIES[role]}"
+    return f"You are now the *{role.label}* for {channel} ({esc(s.title)}).\n{ROLE_DUTIES[role]}"
 
 
 def role_nudge(s: Snapshot) -> str:
     """The channel reminder about required roles nobody has taken."""
-    names = " or ".join(f"the *{r.title}*" for r in s.empty_roles)
+    names = " or ".join(f"the *{r.label}*" for r in s.empty_roles)
     return (
         f"⏰ Still nobody is {names}. Use the buttons on the pinned summary or "
         "`/incident role <role> @someone`."
