@@ -187,6 +187,38 @@ async def test_prefill_from_incident_facts(deps: Deps) -> None:
     assert "prompt v12" not in shown.composed.draft.text  # the internal title stays internal
 
 
+def run(incident_id: int, key: str, minutes: int, undo_of: int | None = None) -> ContainmentRun:
+    return ContainmentRun(
+        incident_id=incident_id,
+        action_key=key,
+        provider="flags",
+        click_key=f"{key}:{minutes}",
+        state="succeeded",
+        requested_by="U_ALICE",
+        requested_at=T0 + timedelta(minutes=minutes),
+        finished_at=T0 + timedelta(minutes=minutes, seconds=20),
+        undo_of_id=undo_of,
+    )
+
+
+async def test_legal_notice_ends_the_exposure_window_when_containment_took_effect(
+    deps: Deps,
+) -> None:
+    incident_id = await declared(deps, IncidentType.SAFETY_VIOLATION, Severity.P1)
+    async with session_scope(deps.sessions) as s:
+        first = run(incident_id, "feature_flag_off", 4)
+        s.add(first)
+        await s.flush()
+        s.add(run(incident_id, "feature_flag_on", 6, undo_of=first.id))  # undone: not contained
+        s.add(run(incident_id, "feature_flag_off", 12))
+    shown = await editing(deps, incident_id, CommsKind.LEGAL_LEADERSHIP)
+    draft = shown.composed.draft
+    assert draft.scope.window_end == T0.replace(second=0) + timedelta(minutes=12)
+    assert "Exposure window: 2026-11-23 03:02 UTC to 2026-11-23 03:14 UTC (12 min)" in draft.text
+    assert "still open" not in draft.text
+    assert "Containment: We switched the feature off while we fix it.\n" in draft.text
+
+
 async def test_each_save_is_a_version_and_text_follows_fields_unless_edited(deps: Deps) -> None:
     incident_id = await declared(deps)
     first = await save(deps, incident_id, COMPLETE)

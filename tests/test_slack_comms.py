@@ -459,13 +459,18 @@ async def test_safety_incident_owes_legal_notice_within_the_hour(ready: Stage) -
     stage.deps.clock = clock
     channel = await declare(stage, type_="safety_violation", severity="P1")
     await with_roles(stage, channel)
+    assert "less than 60 min left" in legal_deadline(stage, channel)
     clock.advance(minutes=44)
     await stage.settle()
+    assert "less than 20 min left" in legal_deadline(stage, channel)  # counted down on its own
     assert not [r for r in reminders(stage, channel) if "legal" in r]
     clock.advance(minutes=2)
     await stage.settle()
     [legal] = [r for r in reminders(stage, channel) if "legal & leadership" in r]
     assert "<@U_BOB> <@U_ALICE>" in legal and "within an hour" in legal
+    clock.advance(minutes=9)
+    await stage.settle()
+    assert "less than 5 min left" in legal_deadline(stage, channel)
 
     view = await open_form(stage, channel, "legal_leadership")
     assert input_value(view, field("lead")) == "Alice Archer (incident commander)"
@@ -473,9 +478,29 @@ async def test_safety_incident_owes_legal_notice_within_the_hour(ready: Stage) -
     await stage.settle()
     await approve(stage, channel, "U_BOB")
     assert len(stage.slack.messages("C_LEADERSHIP")) == 1
+    assert legal_deadline(stage, channel).startswith("✅ sent")
     clock.advance(minutes=20)
     await stage.settle()
     assert len([r for r in reminders(stage, channel) if "legal" in r]) == 1
+    assert legal_deadline(stage, channel).startswith("✅ sent")  # the countdown stopped
+
+
+async def test_a_missed_legal_deadline_shows_as_overdue(ready: Stage) -> None:
+    stage = ready
+    clock = Clock()
+    stage.deps.clock = clock
+    channel = await declare(stage, type_="safety_violation", severity="P1")
+    clock.advance(minutes=61)
+    await stage.settle()
+    assert legal_deadline(stage, channel).startswith("⚠️ *overdue* since <!date^")
+
+
+def legal_deadline(stage: Stage, channel: str) -> str:
+    """What the pinned summary says about the legal & leadership notice."""
+    [summary] = stage.slack.pins(channel)
+    fields = [f["text"] for b in summary.blocks for f in b.get("fields", [])]
+    [deadline] = [f for f in fields if f.startswith("*Legal & leadership notice*")]
+    return str(deadline.split("\n", 1)[1])
 
 
 async def test_follow_up_due_48_hours_after_resolution(ready: Stage) -> None:

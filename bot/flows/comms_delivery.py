@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.comms import drafting, rules
+from bot.comms import cadence, drafting, rules
 from bot.comms import lint as comms_lint
 from bot.comms import obligations as comms_obligations
 from bot.comms import store as comms_store
@@ -23,6 +23,8 @@ from bot.flows import incidents as incident_flows
 from bot.flows.comms import as_draft, refresh_card
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import EventKind, IncidentType, Role, Severity
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.models import CommsDraft, CommsPublication, CommsVersion
 
 
@@ -231,6 +233,25 @@ async def arm(*, session: AsyncSession, config: Config, incident_id: int, now: d
         session=session, incident=incident, overrides=config.comms_cadence_minutes
     )
     await incident_flows.refresh_later(session=session, incident=incident, now=now)
+    await _count_down(session, incident_id, now)
+
+
+async def _count_down(session: AsyncSession, incident_id: int, now: datetime) -> None:
+    """Refresh the summary as the legal notice's time left steps down, until it is due."""
+    legal = await comms_obligations.get(
+        session=session, incident_id=incident_id, obligation=Obligation.LEGAL_LEADERSHIP
+    )
+    if legal is None or legal.done_at is not None:
+        return
+    for at in cadence.countdown(legal.due_at, now):
+        await queue.schedule(
+            session=session,
+            kind=JobKind.REFRESH_SUMMARY,
+            subject_key=f"{incident_id}@{at.isoformat()}",
+            due_at=at,
+            incident_id=incident_id,
+            rearm=False,
+        )
 
 
 @dataclass(frozen=True)

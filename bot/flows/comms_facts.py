@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.alerts import store as alert_store
 from bot.comms import drafting, rules
@@ -41,6 +42,8 @@ async def load(
     first_alert = min(
         [*starts, *([incident.first_alert_at] if incident.first_alert_at else [])], default=None
     )
+    standing = await _standing_actions(session, incident_id)
+    finished = [r.finished_at for r in standing if r.finished_at is not None]
     return IncidentFacts(
         title=incident.title,
         type=IncidentType(incident.type),
@@ -50,23 +53,29 @@ async def load(
         labels=labels,
         first_alert_at=first_alert,
         declared_at=incident.declared_at,
-        contained_at=incident.contained_at,
+        contained_at=incident.contained_at or min(finished, default=None),
         resolved_at=incident.resolved_at,
-        containment_summaries=drafting.containment_summaries(
-            await _contained_by(session, incident_id)
-        ),
+        containment_summaries=drafting.containment_summaries(r.action_key for r in standing),
         alert_titles=[a.title for a in reversed(alerts)],
         lead=lead,
     )
 
 
-async def _contained_by(session: AsyncSession, incident_id: int) -> list[str]:
-    """Return the keys of containment actions that succeeded, oldest first."""
+async def _standing_actions(session: AsyncSession, incident_id: int) -> list[ContainmentRun]:
+    """Containment actions that succeeded and still stand (not an undo, and not undone)."""
+    undo = aliased(ContainmentRun)
+    undone = (
+        select(undo.id)
+        .where(undo.undo_of_id == ContainmentRun.id, undo.state == RunState.SUCCEEDED.value)
+        .exists()
+    )
     stmt = (
-        select(ContainmentRun.action_key)
+        select(ContainmentRun)
         .where(
             ContainmentRun.incident_id == incident_id,
             ContainmentRun.state == RunState.SUCCEEDED.value,
+            ContainmentRun.undo_of_id.is_(None),
+            ~undone,
         )
         .order_by(ContainmentRun.requested_at, ContainmentRun.id)
     )
