@@ -193,6 +193,7 @@ async def test_readme_config_as_is_never_publishes_private_notices(readme_bot: S
         stage, channel, "legal_leadership", segment=segment, actions_taken="We turned it off."
     )
     assert "publishes to <#C0123LEADERS> (Slack target leadership, private)" in shown
+    assert "&lt;" not in shown  # a real channel link, not escaped markup
     assert outbound.hosts() == ["crm.example.com"]  # nothing more went out over HTTP
     [legal] = stage.slack.messages("C0123LEADERS")
     assert "notice to legal and leadership" in legal.text
