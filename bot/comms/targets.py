@@ -122,7 +122,10 @@ class StatuspageTarget(_Target):
     @model_validator(mode="after")
     def _external_only(self) -> StatuspageTarget:
         if self.audience is not Audience.EXTERNAL or self.public is False:
-            raise ValueError("a status page is public: its audience must be external")
+            raise ValueError(
+                "a status page is public: its audience must be external, and it cannot be "
+                "marked `public: false`"
+            )
         return self
 
     def takes(self) -> frozenset[CommsKind]:
@@ -202,13 +205,12 @@ def describe(target: Target) -> Destination:
 
 def destination(target: Target) -> Destination:
     """Say exactly where a target publishes, e.g. 'Statuspage public-status (page abc123)'."""
-    if isinstance(target, SlackTarget):
-        visibility = "public" if target.is_public else "private"
-        return Destination(f"(Slack target {target.name}, {visibility})", target.channel)
     if isinstance(target, StatuspageTarget):
         return Destination(f"Statuspage {target.name} (page {target.page_id}, public)")
-    visibility = "public" if target.is_public else "private"
-    return Destination(f"Webhook {target.name} ({urlsplit(target.url).netloc}, {visibility})")
+    seen_by = "public" if target.is_public else "private"
+    if isinstance(target, SlackTarget):
+        return Destination(f"(Slack target {target.name}, {seen_by})", target.channel)
+    return Destination(f"Webhook {target.name} ({urlsplit(target.url).netloc}, {seen_by})")
 
 
 def statuspage_body(

@@ -22,7 +22,7 @@ from bot.comms.store import DraftState
 from bot.config import Config
 from bot.errors import InvalidTransition
 from bot.flows import comms_facts
-from bot.flows.comms_facts import NameLookup
+from bot.flows.people import NameLookup
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import CommsDraft, CommsVersion

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -16,11 +15,10 @@ from bot.comms.kinds import CommsKind
 from bot.comms.schemas import IncidentFacts, Scope
 from bot.config import Config
 from bot.containment.schemas import RunState
+from bot.flows.people import NameLookup
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import IncidentType, Role, Severity, Status
 from bot.models import CommsDraft, CommsVersion, ContainmentRun, Incident
-
-NameLookup = Callable[[str], Awaitable[str | None]]
 
 
 def is_open(incident: Incident) -> bool:

@@ -171,7 +171,7 @@ def transition_action(
     if to not in _ALLOWED_MOVES[state]:
         raise InvalidTransition(
             f"cannot move an action item from {_label(state)} to {_label(to)}; reopen it first "
-            "(*Reopen* on the item, here or in the bot's Home tab)"
+            "(its *Reopen* button, in the channel or the bot's Home tab)"
         )
     return to
 
