@@ -91,6 +91,7 @@ def router(deps: Deps) -> APIRouter:
                 templates=deps.templates,
                 incident_id=incident.id,
                 now=deps.clock(),
+                name_of=deps.name_of,
             )
         headers = {"X-Postmortem-State": doc.state.value}
         return Response(doc.markdown, media_type=MARKDOWN, headers=headers)

@@ -7,8 +7,8 @@ from collections.abc import Iterator, Mapping
 
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot.comms.rules import check_templates
-from bot.comms.targets import credential_problems
+from bot.comms.rules import check_templates, template_audience
+from bot.comms.targets import audience_problems, credential_problems
 from bot.config import Config, load_config
 from bot.containment.rules import validate_providers
 from bot.errors import ConfigError
@@ -31,6 +31,7 @@ def load_content(
     if problems:
         raise ConfigError("containment providers:\n" + "\n".join(f"  {p}" for p in problems))
     missing = credential_problems(config.status_targets, env)
+    missing += audience_problems(config.status_targets, lambda k: template_audience(templates, k))
     if missing:
         raise ConfigError("comms targets:\n" + "\n".join(f"  {p}" for p in missing))
     return playbooks, templates

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -46,3 +46,5 @@ class Deps:
     environ: dict[str, str] = field(default_factory=dict)  # secrets named by the config
     # Called after a request commits work for the worker (set when the worker exists).
     wake_worker: Callable[[], None] = lambda: None
+    # A Slack user's name by id (set when the Slack side exists), for documents that name people.
+    name_of: Callable[[str], Awaitable[str | None]] | None = None

@@ -170,6 +170,15 @@ class SlackEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Person(Base):
+    """A Slack user's name as `users.info` last gave it, so documents name people, not ids."""
+
+    __tablename__ = "people"
+    user_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class DueWork(Base):
     """Work with a time in it: Slack calls to make, reminders, nudges, digests."""
 

@@ -28,7 +28,7 @@ from bot.db import session_scope
 from bot.deps import Deps
 from bot.errors import BadInput, Forbidden, InvalidTransition
 from bot.flows import comms as comms_flows
-from bot.flows import comms_delivery, comms_publish
+from bot.flows import comms_delivery, comms_editing, comms_publish
 from bot.flows import incidents as incident_flows
 from bot.incidents.schemas import IncidentType, Role, Severity, Status
 from bot.jobs import queue
@@ -91,21 +91,25 @@ async def save(
     actor: str = "U_BOB",
     text: str | None = None,
     now: datetime = T0 + timedelta(minutes=25),
-) -> comms_flows.Saved:
+) -> comms_editing.Saved:
     shown = await editing(deps, incident_id, kind)
     draft = shown.composed.draft
+    typed = comms_editing.Typed(
+        title=draft.title,
+        text=text if text is not None else draft.text,
+        changes=changes,
+        base=shown.base,
+        opened_version=shown.version,
+    )
     async with session_scope(deps.sessions) as s:
-        return await comms_flows.save(
+        return await comms_editing.save(
             session=s,
             config=deps.config,
             templates=TEMPLATES,
             incident_id=incident_id,
             kind=kind,
             draft_id=shown.draft_id,
-            title=draft.title,
-            text=text if text is not None else draft.text,
-            changes=changes,
-            rendered_digest=drafting.digest(draft.title, draft.text),
+            typed=typed,
             actor=actor,
             now=now,
         )
@@ -113,7 +117,7 @@ async def save(
 
 async def publish(
     deps: Deps,
-    saved: comms_flows.Saved,
+    saved: comms_editing.Saved,
     actor: str = "U_BOB",
     reason: str | None = None,
     now: datetime = T0 + timedelta(minutes=30),
@@ -183,6 +187,38 @@ async def test_prefill_from_incident_facts(deps: Deps) -> None:
     assert "prompt v12" not in shown.composed.draft.text  # the internal title stays internal
 
 
+def run(incident_id: int, key: str, minutes: int, undo_of: int | None = None) -> ContainmentRun:
+    return ContainmentRun(
+        incident_id=incident_id,
+        action_key=key,
+        provider="flags",
+        click_key=f"{key}:{minutes}",
+        state="succeeded",
+        requested_by="U_ALICE",
+        requested_at=T0 + timedelta(minutes=minutes),
+        finished_at=T0 + timedelta(minutes=minutes, seconds=20),
+        undo_of_id=undo_of,
+    )
+
+
+async def test_legal_notice_ends_the_exposure_window_when_containment_took_effect(
+    deps: Deps,
+) -> None:
+    incident_id = await declared(deps, IncidentType.SAFETY_VIOLATION, Severity.P1)
+    async with session_scope(deps.sessions) as s:
+        first = run(incident_id, "feature_flag_off", 4)
+        s.add(first)
+        await s.flush()
+        s.add(run(incident_id, "feature_flag_on", 6, undo_of=first.id))  # undone: not contained
+        s.add(run(incident_id, "feature_flag_off", 12))
+    shown = await editing(deps, incident_id, CommsKind.LEGAL_LEADERSHIP)
+    draft = shown.composed.draft
+    assert draft.scope.window_end == T0.replace(second=0) + timedelta(minutes=12)
+    assert "Exposure window: 2026-11-23 03:02 UTC to 2026-11-23 03:14 UTC (12 min)" in draft.text
+    assert "still open" not in draft.text
+    assert "Containment: We switched the feature off while we fix it.\n" in draft.text
+
+
 async def test_each_save_is_a_version_and_text_follows_fields_unless_edited(deps: Deps) -> None:
     incident_id = await declared(deps)
     first = await save(deps, incident_id, COMPLETE)
@@ -196,7 +232,9 @@ async def test_each_save_is_a_version_and_text_follows_fields_unless_edited(deps
     kept = await save(deps, incident_id, {**COMPLETE, "segment": "Everyone"}, text=edited)
     shown = await editing(deps, incident_id)
     assert kept.version == 3 and shown.composed.draft.text.endswith("We are sorry.")
+    assert "Who is affected: Everyone." in shown.composed.draft.text
     assert shown.composed.draft.scope.segment == "Everyone"
+    assert shown.parts.theirs == ("We are sorry.",)
 
 
 async def test_a_new_draft_keeps_what_the_comms_lead_wrote(deps: Deps) -> None:
@@ -215,7 +253,7 @@ async def test_a_new_draft_keeps_what_the_comms_lead_wrote(deps: Deps) -> None:
 async def test_publish_is_for_the_comms_lead_or_the_commander(deps: Deps) -> None:
     incident_id = await declared(deps)
     saved = await save(deps, incident_id, COMPLETE)
-    with pytest.raises(Forbidden, match=r"Only the comms .* or the commander .* may approve"):
+    with pytest.raises(Forbidden, match=r"Only the comms lead .* or the commander .* may approve"):
         await publish(deps, saved, actor="U_CAROL")
     done = await publish(deps, saved, actor="U_ALICE")
     assert done.version == 1 and not done.overridden

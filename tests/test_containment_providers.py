@@ -15,6 +15,7 @@ from bot.config import Config, Provider
 from bot.containment import clients as containment_clients
 from bot.containment import rules as containment_rules
 from bot.containment.schemas import IncidentFields, Outcome, Plan
+from bot.containment.shown import shown_headers
 from bot.errors import BadInput, ConfigError
 from bot.incidents.schemas import IncidentType, Severity
 from bot.templating import make_environment
@@ -656,3 +657,21 @@ def test_check_lists_every_problem_and_passes_a_good_config(jinja_env: Environme
     assert problems[3] == "action `model_rollback` names provider `gone`, which is not configured"
     assert len(problems) == 4
     assert containment_rules.validate_providers(good, SECRETS) == []
+
+
+def test_shown_headers_never_show_a_secret() -> None:
+    assert shown_headers(
+        {
+            "Content-Type": "application/json",
+            "Authorization": "Bearer ${REVIEW_TOKEN}",
+            "X-Api-Key": "inline-literal-key",
+            "X-Basic": "Basic base64(${PUB}:${SEC})",
+            "X-Team": "search",
+        }
+    ) == (
+        ("Content-Type", "application/json"),
+        ("Authorization", "Bearer •••• (from $REVIEW_TOKEN)"),
+        ("X-Api-Key", "••••"),
+        ("X-Basic", "Basic •••• (from $PUB, $SEC)"),
+        ("X-Team", "search"),
+    )

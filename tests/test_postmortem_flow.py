@@ -123,7 +123,7 @@ async def test_postmortem_is_written_from_what_the_bot_saw(stage: Stage) -> None
         # the four questions, pre-filled
         "| Can I return my order after 45 days? | Yes, you have 60 days to return it. "
         "| No: returns are accepted within 30 days. |",
-        "- @U_BOB: Agent told a customer | 60 days",
+        "- Bob Baker: Agent told a customer | 60 days",
         "| 2026-11-23 02:40 UTC | prompt | support-assistant | v11 → v12 | dana |",
         "No change recorded for: model, data, retrieval, traffic, provider.",
         "Looks isolated: 1 alert from 1 monitor across 1 distinct dedupe key.",
@@ -131,8 +131,9 @@ async def test_postmortem_is_written_from_what_the_bot_saw(stage: Stage) -> None
         "Time to detect: 8 min from the first signal (2026-11-23 02:52 UTC) to declaration.",
         # timeline, roles, containment, comms
         "| 2026-11-23 03:00 UTC | alert | opened | Incident #1 opened:",
-        "| commander | @U_ALICE |",
-        "| 2026-11-23 03:10 UTC | @U_CAROL | prompt_rollback via langfuse | succeeded (HTTP 200) |",
+        "| commander | Alice Archer | `U_ALICE` |",
+        "| comms | Bob Baker | `U_BOB` |",
+        "| 2026-11-23 03:10 UTC | Carol Chen | prompt_rollback via langfuse | succeeded (HTTP 200)",
         "| 2026-11-23 03:15 UTC | status_update | statuspage | We are aware some refund answers",
         # fix validation and durations
         "Suite `refund-policy`: 8/100 failures after vs 20/100 before, p = 0.0072: "
@@ -142,6 +143,18 @@ async def test_postmortem_is_written_from_what_the_bot_saw(stage: Stage) -> None
         "> - add at least one eval_case action item",
     ]:
         assert expected in text, expected
+    assert "@U_" not in text and "<@" not in text  # people by name; ids only in the roles table
+
+
+async def test_names_come_from_slack_once_and_are_cached(stage: Stage) -> None:
+    await scripted_incident(stage)
+    await markdown(stage)
+    looked_up = len(stage.slack.calls("users.info"))
+    await markdown(stage)
+    assert len(stage.slack.calls("users.info")) == looked_up  # no second lookup
+    stage.deps.name_of = None  # e.g. a process without Slack: the cached names still serve
+    text, _ = await markdown(stage)
+    assert "| commander | Alice Archer | `U_ALICE` |" in text and "@U_" not in text
 
 
 async def test_postmortem_is_posted_reviewed_and_published(stage: Stage) -> None:
@@ -156,7 +169,7 @@ async def test_postmortem_is_posted_reviewed_and_published(stage: Stage) -> None
     assert "draft" in head.text and "add at least one detection action item" in head.text
     assert 1 <= len(thread) <= 6 and all(len(m.text) <= 4000 for m in thread)
     posted = "".join(m.text for m in thread)
-    assert "INC-1" in posted and "&lt;@U_BOB&gt;" in posted and "<@U_BOB>" not in posted
+    assert "INC-1" in posted and "Bob Baker" in posted and "<@U_BOB>" not in posted
 
     await stage.command("postmortem review", user="U_BOB", channel=channel)
     await stage.settle()
@@ -186,7 +199,7 @@ async def test_postmortem_is_posted_reviewed_and_published(stage: Stage) -> None
     text, state = await markdown(stage)
     assert state == "published" and "**State:** published" in text
     assert "Before publishing" not in text
-    assert "| eval_case | Eval: refund window answers | @U_BOB | 2026-12-07 | open |" in text
+    assert "| eval_case | Eval: refund window answers | Bob Baker | 2026-12-07 | open |" in text
     async with session_scope(stage.deps.sessions) as s:
         stored = (await s.scalars(select(Postmortem))).one()
     assert stored.markdown == text and stored.state == "published"
@@ -208,7 +221,7 @@ async def test_an_override_is_shown_in_the_postmortem(stage: Stage) -> None:
     await stage.command(f"resolve --override {reason}", user="U_ALICE", channel=channel)
     await stage.settle()
     text, _ = await markdown(stage)
-    assert f"Validation overridden by @U_ALICE: {reason}" in text
+    assert f"Validation overridden by Alice Archer: {reason}" in text
     assert "never marked contained" in text
 
 

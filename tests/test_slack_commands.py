@@ -60,7 +60,7 @@ async def test_declare_modal_opens_channel_with_declarer(stage: Stage) -> None:
     assert "U_ALICE" in stage.slack.members(channel)
     assert stage.slack.topic(channel).startswith("P1 · Safety violation")
     summary = str(stage.slack.pins(channel)[0].blocks)
-    assert "I'll be safety" in summary  # safety incidents require a safety lead
+    assert "I'll be safety lead" in summary  # safety incidents require a safety lead
     assert any("Incident #1 declared" in e.text for e in stage.slack.ephemerals(user="U_ALICE"))
 
 

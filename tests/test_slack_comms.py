@@ -13,11 +13,27 @@ from bot.config import Config
 from bot.db import make_engine, make_sessionmaker, session_scope
 from bot.deps import Deps
 from bot.models import CommsDraft, CommsPublication, CommsVersion, Incident, TimelineEvent
-from bot.sandbox import signing
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.stage import Stage, serve
 from bot.settings import Settings
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from tests.support.comms_form import (
+    approve,
+    button,
+    card,
+    context_texts,
+    declare,
+    field,
+    input_value,
+    last_responses,
+    latest_view,
+    new_form,
+    open_form,
+    preview,
+    rows,
+    state_of,
+    with_roles,
+)
 from tests.support.provider_standins import Webhook
 from tests.support.statuspage import Statuspage
 
@@ -81,172 +97,12 @@ async def ready(stage: Stage) -> Stage:
     return stage
 
 
-# --- helpers ------------------------------------------------------------------------------
-
-
-async def declare(stage: Stage, type_: str = "hallucination", severity: str = "P2") -> str:
-    """Declare an incident as U_ALICE through the modal; return its channel id."""
-    await stage.command("declare Refund answers quote the wrong window")
-    await stage.eventually(lambda: bool(stage.slack.views()))
-    view = stage.slack.view_payload(stage.slack.views()[-1])
-    values = signing.text_inputs(
-        {
-            BlockId.DECLARE_TITLE: {
-                ActionId.DECLARE_TITLE: "Refund answers quote the wrong window"
-            },
-            BlockId.DECLARE_FEATURE: {ActionId.DECLARE_FEATURE: "support-assistant"},
-        }
-    )
-    for block, action, value in (
-        (BlockId.DECLARE_TYPE, ActionId.DECLARE_TYPE, type_),
-        (BlockId.DECLARE_SEVERITY, ActionId.DECLARE_SEVERITY, severity),
-    ):
-        values[block] = {action: {"type": "static_select", "selected_option": {"value": value}}}
-    await stage.submit(view, values, user="U_ALICE")
-    await stage.eventually(lambda: incident_channel(stage) is not None)
-    await stage.settle()
-    channel = incident_channel(stage)
-    assert channel is not None
-    return channel
-
-
-def incident_channel(stage: Stage) -> str | None:
-    found = [c.id for c in stage.slack.workspace.channels.values() if c.name.startswith("inc-")]
-    return found[-1] if found else None
-
-
-async def with_roles(stage: Stage, channel: str) -> None:
-    for text in ("role commander <@U_ALICE>", "role comms <@U_BOB>"):
-        await stage.command(text, user="U_ALICE", channel=channel)
-    await stage.settle()
-
-
-async def open_form(stage: Stage, channel: str, kind: str = "status_update", user: str = "U_BOB"):
-    """Type `/incident comms <kind>`; return the comms modal as Slack shows it."""
-    before = len(stage.slack.views())
-    await stage.command(f"comms {kind}", user=user, channel=channel)
-    return await new_form(stage, before)
-
-
-async def new_form(stage: Stage, before: int) -> dict[str, Any]:
-    """Wait for a comms form opened after `before` views existed, filled in."""
-    await stage.eventually(lambda: len(stage.slack.views()) > before and _ready(stage))
-    return latest_view(stage)
-
-
-def _ready(stage: Stage) -> bool:
-    return stage.slack.views()[-1].payload.get("callback_id") == CallbackId.COMMS_DRAFT
-
-
-def latest_view(stage: Stage) -> dict[str, Any]:
-    return stage.slack.view_payload(stage.slack.views()[-1])
-
-
-def state_of(view: dict[str, Any], **overrides: str) -> dict[str, Any]:
-    """The view's state as Slack sends it: initial values, with some inputs typed over."""
-    values: dict[str, Any] = {}
-    for block in view["blocks"]:
-        if block["type"] != "input":
-            continue
-        element = block["element"]
-        aid = element["action_id"]
-        if element["type"] == "static_select":
-            value = overrides.get(aid, (element.get("initial_option") or {}).get("value"))
-            state = {"type": "static_select", "selected_option": {"value": value}}
-        else:
-            state = {
-                "type": "plain_text_input",
-                "value": overrides.get(aid, element.get("initial_value")),
-            }
-        values[block["block_id"]] = {aid: state}
-    return values
-
-
-def field(name: str) -> str:
-    return f"{ActionId.COMMS_FIELD}:{name}"
-
-
-def input_value(view: dict[str, Any], action_id: str) -> str | None:
-    for block in view["blocks"]:
-        if block["type"] == "input" and block["element"]["action_id"] == action_id:
-            return block["element"].get("initial_value")
-    raise KeyError(action_id)
-
-
-def context_texts(view_or_blocks: Any) -> str:
-    blocks = view_or_blocks["blocks"] if isinstance(view_or_blocks, dict) else view_or_blocks
-    return "\n".join(
-        e.get("text", "") for b in blocks if b["type"] == "context" for e in b["elements"]
-    )
-
-
-async def preview(
-    stage: Stage, view: dict[str, Any], user: str = "U_BOB", **typed: str
-) -> dict[str, Any]:
-    before = len(stage.slack.views()[-1].history)
-    request = signing.block_action(
-        stage.secret,
-        user_id=user,
-        action_id=ActionId.COMMS_PREVIEW,
-        value="1",
-        block_id=BlockId.COMMS_ACTIONS,
-        trigger_id=stage.slack.issue_trigger_id(user),
-        view={**view, "state": {"values": state_of(view, **typed)}},
-    )
-    assert (await stage.send(request)).status_code == 200
-    await stage.eventually(lambda: len(stage.slack.views()[-1].history) > before)
-    return latest_view(stage)
-
-
-def card(stage: Stage, channel: str) -> Any:
-    cards = [m for m in stage.slack.messages(channel) if _has_action(m.blocks, "comms_")]
-    return cards[-1] if cards else None
-
-
-def _has_action(blocks: list[dict[str, Any]], prefix: str) -> bool:
-    return any(
-        str(e.get("action_id", "")).startswith(prefix)
-        for b in blocks
-        if b.get("type") == "actions"
-        for e in b["elements"]
-    )
-
-
-def button(message: Any, action_id: str) -> str:
-    for block in message.blocks:
-        for element in block.get("elements", []):
-            if element.get("action_id") == action_id:
-                return str(element["value"])
-    raise KeyError(action_id)
-
-
-async def approve(stage: Stage, channel: str, user: str) -> None:
-    message = card(stage, channel)
-    await stage.click(
-        ActionId.COMMS_APPROVE,
-        button(message, ActionId.COMMS_APPROVE),
-        user=user,
-        channel=channel,
-        message_ts=message.ts,
-    )
-    await stage.settle()
-
-
-async def rows(stage: Stage, model: Any) -> list[Any]:
-    async with session_scope(stage.deps.sessions) as session:
-        return list((await session.scalars(select(model).order_by(model.id))).all())
-
-
 async def saved_draft(stage: Stage, channel: str, **typed: str) -> dict[str, Any]:
     """Open the status update form as the comms lead, type, and save; return the saved view."""
     view = await open_form(stage, channel)
     assert (await stage.submit(view, state_of(view, **typed), user="U_BOB")).status_code == 200
     await stage.settle()
     return view
-
-
-def last_responses(stage: Stage) -> str:
-    return "\n".join(str(r.body.get("text", "")) for r in stage.slack.responses())
 
 
 # --- the form round trip ---------------------------------------------------------------
@@ -340,8 +196,9 @@ async def test_only_comms_lead_or_commander_may_publish(ready: Stage) -> None:
     await with_roles(stage, channel)
     await saved_draft(stage, channel, **complete_scope())
     await approve(stage, channel, "U_CAROL")
-    assert "Only the comms (<@U_BOB>) or the commander (<@U_ALICE>) may approve and publish" in (
-        last_responses(stage)
+    assert (
+        "Only the comms lead (<@U_BOB>) or the commander (<@U_ALICE>) may approve and publish"
+        in (last_responses(stage))
     )
     assert await rows(stage, CommsPublication) == []
     assert stage.slack.messages(STATUS_CHANNEL) == []
@@ -602,13 +459,18 @@ async def test_safety_incident_owes_legal_notice_within_the_hour(ready: Stage) -
     stage.deps.clock = clock
     channel = await declare(stage, type_="safety_violation", severity="P1")
     await with_roles(stage, channel)
+    assert "less than 60 min left" in legal_deadline(stage, channel)
     clock.advance(minutes=44)
     await stage.settle()
+    assert "less than 20 min left" in legal_deadline(stage, channel)  # counted down on its own
     assert not [r for r in reminders(stage, channel) if "legal" in r]
     clock.advance(minutes=2)
     await stage.settle()
     [legal] = [r for r in reminders(stage, channel) if "legal & leadership" in r]
     assert "<@U_BOB> <@U_ALICE>" in legal and "within an hour" in legal
+    clock.advance(minutes=9)
+    await stage.settle()
+    assert "less than 5 min left" in legal_deadline(stage, channel)
 
     view = await open_form(stage, channel, "legal_leadership")
     assert input_value(view, field("lead")) == "Alice Archer (incident commander)"
@@ -616,9 +478,29 @@ async def test_safety_incident_owes_legal_notice_within_the_hour(ready: Stage) -
     await stage.settle()
     await approve(stage, channel, "U_BOB")
     assert len(stage.slack.messages("C_LEADERSHIP")) == 1
+    assert legal_deadline(stage, channel).startswith("✅ sent")
     clock.advance(minutes=20)
     await stage.settle()
     assert len([r for r in reminders(stage, channel) if "legal" in r]) == 1
+    assert legal_deadline(stage, channel).startswith("✅ sent")  # the countdown stopped
+
+
+async def test_a_missed_legal_deadline_shows_as_overdue(ready: Stage) -> None:
+    stage = ready
+    clock = Clock()
+    stage.deps.clock = clock
+    channel = await declare(stage, type_="safety_violation", severity="P1")
+    clock.advance(minutes=61)
+    await stage.settle()
+    assert legal_deadline(stage, channel).startswith("⚠️ *overdue* since <!date^")
+
+
+def legal_deadline(stage: Stage, channel: str) -> str:
+    """What the pinned summary says about the legal & leadership notice."""
+    [summary] = stage.slack.pins(channel)
+    fields = [f["text"] for b in summary.blocks for f in b.get("fields", [])]
+    [deadline] = [f for f in fields if f.startswith("*Legal & leadership notice*")]
+    return str(deadline.split("\n", 1)[1])
 
 
 async def test_follow_up_due_48_hours_after_resolution(ready: Stage) -> None:

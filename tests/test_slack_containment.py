@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from bot.config import Config
 from bot.db import session_scope
-from bot.models import ContainmentRun
+from bot.models import ContainmentRun, Incident
+from bot.sandbox import signing
 from bot.sandbox.model import Message, View
 from bot.sandbox.stage import Stage
 from bot.slack.ids import ActionId, BlockId, CallbackId
@@ -252,7 +253,7 @@ async def test_roles_are_checked_when_the_dialog_is_submitted(bot: Stage, ld: La
     await submit(bot, view, "U_DAVE")
     await bot.eventually(lambda: bool(bot.slack.ephemerals(user="U_DAVE")))
     [refusal] = bot.slack.ephemerals(user="U_DAVE")
-    assert "Only the commander (<@U_ALICE>) or the engineering (<@U_CAROL>)" in refusal.text
+    assert "Only the commander (<@U_ALICE>) or the engineering lead (<@U_CAROL>)" in refusal.text
     assert "may run containment actions" in refusal.text
     assert not ld.calls("PATCH") and not await runs(bot)
 
@@ -351,6 +352,7 @@ async def test_langfuse_and_model_gateway_rollbacks(
     [prompt] = await wait_outcomes(bot, channel, 1)
     assert langfuse.version_with("support-answer", "production") == 3
     assert [b["action_id"] for b in buttons(prompt)] == [
+        ActionId.CONTAINMENT_MARK_CONTAINED,
         ActionId.CONTAINMENT_UNDO,
         ActionId.CONTAINMENT_RUN,
     ]
@@ -366,7 +368,10 @@ async def test_langfuse_and_model_gateway_rollbacks(
         "incident": 1,
     }
     assert "No one-click undo" in str(model.blocks)
-    assert [b["action_id"] for b in buttons(model)] == [ActionId.CONTAINMENT_RUN]
+    assert [b["action_id"] for b in buttons(model)] == [
+        ActionId.CONTAINMENT_MARK_CONTAINED,
+        ActionId.CONTAINMENT_RUN,
+    ]
 
     undo = await open_dialog(
         bot, channel, prompt, outcome_button(prompt, ActionId.CONTAINMENT_UNDO), "U_ALICE"
@@ -392,3 +397,212 @@ async def test_webhook_and_unleash(bot: Stage, hook: Webhook, unleash: Unleash) 
     await submit(bot, view, "U_CAROL")
     await wait_outcomes(bot, channel, 2)
     assert not unleash.is_enabled("default", "support-assistant", "production")
+
+
+# --- the confirm dialog states exactly what will be sent --------------------------------------
+
+
+def dialog_text(view: View) -> str:
+    """Everything the dialog shows, as one string."""
+    return "\n".join(
+        [b["text"]["text"] for b in view.blocks if b.get("type") == "section"]
+        + [e["text"] for b in view.blocks if b.get("type") == "context" for e in b["elements"]]
+    )
+
+
+def body_shown(view: View, number: int) -> Any:
+    """The JSON body the dialog shows for its `number`th request."""
+    sections = [b["text"]["text"] for b in view.blocks if b.get("type") == "section"]
+    heads = [i for i, text in enumerate(sections) if text.startswith(f"*{number}. ")]
+    code = sections[heads[0] + 1]
+    assert code.startswith("```") and code.endswith("```")
+    return json.loads(code[3:-3].replace("&quot;", '"'))
+
+
+def no_secrets(bot: Stage) -> None:
+    shown = json.dumps(
+        [v.payload for v in bot.slack.views()] + [v.history for v in bot.slack.views()]
+    )
+    assert not any(secret in shown for secret in SECRETS.values())
+
+
+async def test_dialogs_show_flag_and_webhook_requests(
+    bot: Stage, ld: LaunchDarkly, unleash: Unleash, hook: Webhook
+) -> None:
+    channel = await incident(bot)
+    flag = await step_dialog(bot, channel, "Mitigate", "disable-feature", "U_ALICE")
+    text = dialog_text(flag)
+    assert "LaunchDarkly provider `ld` · 2 requests, in this order" in text
+    read = "*1. Read whether the flag is on now (so Undo can put it back)*"
+    assert f"{read}\n`GET {ld.url}/api/v2/flags/web/support-assistant?env=production`" in text
+    assert f"*2. The change*\n`PATCH {ld.url}/api/v2/flags/web/support-assistant`" in text
+    assert "`Authorization: •••• (from $LD_TOKEN)`" in text
+    assert "`Content-Type: application/json; domain-model=launchdarkly.semanticpatch`" in text
+    assert body_shown(flag, 2) == {
+        "environmentKey": "production",
+        "comment": "incidentbot: turned off during incident #1",
+        "instructions": [{"kind": "turnFlagOff"}],
+    }
+
+    review = await step_dialog(bot, channel, "Mitigate", "raise-human-review", "U_ALICE")
+    text = dialog_text(review)
+    assert f"*1. The change*\n`POST {hook.url}/hooks/review`" in text
+    assert "`Content-Type: application/json`  `X-Api-Key: •••• (from $HOOK_TOKEN)`" in text
+    promised = body_shown(review, 1)
+    assert promised["action"] == "raise_human_review" and promised["incident"]["number"] == 1
+    await submit(bot, review, "U_ALICE")
+    await wait_outcomes(bot, channel, 1)
+    assert hook.received == [promised]  # what was shown is what was sent
+
+    bot.deps.config = bot.deps.config.model_copy(
+        update={"actions": {**bot.deps.config.actions, "feature_flag_off": "unleash"}}
+    )
+    off = await step_dialog(bot, channel, "Mitigate", "disable-feature", "U_ALICE")
+    text = dialog_text(off)
+    assert f"`GET {unleash.url}/api/admin/projects/default/features/support-assistant`" in text
+    feature = f"{unleash.url}/api/admin/projects/default/features/support-assistant"
+    assert (
+        f"`POST {feature}/environments/production/off`\n"
+        "Headers: `Authorization: •••• (from $UNLEASH_TOKEN)`\nBody: _none_"
+    ) in text
+    no_secrets(bot)
+
+
+async def test_dialogs_show_rollback_requests(
+    bot: Stage, langfuse: Langfuse, gateway: Webhook
+) -> None:
+    channel = await incident(bot, "quality_regression")
+    prompt = await step_dialog(bot, channel, "Mitigate", "prompt-rollback", "U_CAROL")
+    text = dialog_text(prompt)
+    base = f"{langfuse.url}/api/public/v2/prompts"
+    assert f"`GET {base}/support-answer?label=production`" in text
+    assert f"`GET {base}?name=support-answer&amp;limit=100`" in text
+    assert f"`PATCH {base}/support-answer/versions/{{previous}}`" in text
+    assert "`Authorization: Basic •••• (from $LF_PUBLIC, $LF_SECRET)`" in text
+    assert body_shown(prompt, 3) == {"newLabels": ["production"]}
+
+    model = await step_dialog(bot, channel, "Mitigate", "model-rollback", "U_CAROL")
+    text = dialog_text(model)
+    assert f"`POST {gateway.url}/rollback`" in text
+    assert "`Authorization: Bearer •••• (from $GW_TOKEN)`" in text
+    assert body_shown(model, 1) == {
+        "action": "rollback",
+        "feature": "support-assistant",
+        "to_version": "previous",
+        "incident": 1,
+    }
+    no_secrets(bot)
+
+
+async def test_a_long_body_is_clipped_with_the_whole_of_it_one_click_away(
+    bot: Stage, hook: Webhook
+) -> None:
+    lines = (
+        '{% for i in range(300) %}"line {{ i }} of #{{ number }} & more"'
+        "{% if not loop.last %},{% endif %}{% endfor %}"
+    )
+    providers = {
+        **bot.deps.config.providers,
+        "notes": {
+            "kind": "webhook",
+            "url": f"{hook.url}/hooks/notes",
+            "options": {
+                "headers": {"X-Api-Key": "${HOOK_TOKEN}"},
+                "body": f'{{"lines": [{lines}]}}',
+            },
+        },
+    }
+    bot.deps.config = Config.model_validate(
+        {
+            **bot.deps.config.model_dump(),
+            "providers": providers,
+            "actions": {**bot.deps.config.actions, "add_disclaimer": "notes"},
+        }
+    )
+    channel = await incident(bot)
+    view = await step_dialog(bot, channel, "Mitigate", "add-disclaimer", "U_ALICE")
+    sections = [b["text"]["text"] for b in view.blocks if b.get("type") == "section"]
+    assert all(len(s) <= 3000 for s in sections)
+    assert any("more characters" in s for s in sections)
+    [more] = [b for b in buttons_of(view) if b["action_id"] == ActionId.CONTAINMENT_FULL_REQUEST]
+
+    views = len(bot.slack.views())
+    await bot.send(
+        signing.block_action(
+            bot.secret,
+            user_id="U_ALICE",
+            action_id=more["action_id"],
+            value=more["value"],
+            block_id=BlockId.CONTAINMENT_CONFIRM,
+            trigger_id=bot.slack.issue_trigger_id("U_ALICE"),
+            view=bot.slack.view_payload(view),
+        )
+    )
+    await bot.eventually(lambda: len(bot.slack.views()) > views)
+    full = bot.slack.views()[-1]
+    assert full.payload["title"]["text"] == "The full request"
+    assert full.previous_view_id == view.id  # pushed: Back returns to the dialog
+    pieces = [b["text"]["text"] for b in full.blocks if b["text"]["text"].startswith("```")]
+    whole = "".join(p[3:-3] for p in pieces).replace("&amp;", "&").replace("&quot;", '"')
+    assert json.loads(whole) == {"lines": [f"line {i} of #1 & more" for i in range(300)]}
+    assert all(len(p) <= 3000 for p in pieces)
+    no_secrets(bot)
+
+
+def buttons_of(view: View) -> list[dict[str, Any]]:
+    return [e for b in view.blocks if b.get("type") == "actions" for e in b["elements"]]
+
+
+# --- a successful action offers to mark the incident contained --------------------------------
+
+
+async def incident_status(bot: Stage) -> str:
+    async with session_scope(bot.deps.sessions) as session:
+        return str((await session.scalars(select(Incident.status))).one())
+
+
+async def test_mark_contained_on_a_success_moves_the_incident(bot: Stage, ld: LaunchDarkly) -> None:
+    channel = await incident(bot)
+    view = await step_dialog(bot, channel, "Mitigate", "disable-feature", "U_ALICE")
+    await submit(bot, view, "U_ALICE")
+    [outcome] = await wait_outcomes(bot, channel, 1)
+    contain = outcome_button(outcome, ActionId.CONTAINMENT_MARK_CONTAINED)
+    assert contain["text"]["text"] == "Mark contained" and contain["style"] == "primary"
+    assert "*Mark contained* moves the incident to contained" in str(outcome.blocks)
+    assert "`/incident update`" in str(outcome.blocks)  # where else the status is changed
+
+    async def press(user: str) -> None:
+        response = await bot.click(
+            contain["action_id"],
+            contain["value"],
+            user=user,
+            channel=channel,
+            message_ts=outcome.ts,
+            block_id=contain["_block"],
+        )
+        assert response.status_code == 200
+        await bot.settle()
+
+    await press("U_DAVE")  # no role: the allowed roles apply
+    assert await incident_status(bot) == "triage"
+    assert (
+        "Only the commander (<@U_ALICE>) or the engineering lead (<@U_CAROL>) may mark the "
+        "incident contained" in str(bot.slack.responses()[-1].body["text"])
+    )
+
+    await press("U_CAROL")
+    assert await incident_status(bot) == "contained"
+    said = [m.text for m in bot.slack.messages(channel) if m.text.startswith("Status ")]
+    assert said[-1] == (
+        "Status triage → *contained* by <@U_CAROL>: after “Turn feature off” succeeded."
+    )
+    [status] = [e for e in await timeline(bot, "status") if "contained" in e.text]
+    assert status.actor == "U_CAROL"
+    refreshed = bot.slack.workspace.message(channel, outcome.ts)
+    assert "The incident was marked contained" in str(refreshed.blocks)
+    assert ActionId.CONTAINMENT_MARK_CONTAINED not in str(refreshed.blocks)
+    summary = str(bot.slack.pins(channel)[0].blocks)
+    assert "Contained" in summary
+
+    await press("U_ALICE")  # the old button, clicked late
+    assert "already contained" in str(bot.slack.responses()[-1].body["text"])

@@ -91,14 +91,14 @@ async def test_take_role_button_updates_summary_and_dms_duties(stage: Stage) -> 
         lambda: "commander: <@U_ALICE>" in str(stage.slack.pins(channel)[0].blocks)
     )
     assert "commander <@U_ALICE>" in stage.slack.topic(channel)
-    assert any("now *commander*" in m.text for m in stage.slack.messages(channel))
+    assert any("now the *commander*" in m.text for m in stage.slack.messages(channel))
     dms = [
         m
         for c in stage.slack.workspace.channels.values()
         if c.is_im
         for m in stage.slack.messages(c.id)
     ]
-    assert any("You are now *commander*" in m.text for m in dms)
+    assert any("You are now the *commander*" in m.text for m in dms)
 
 
 async def test_second_alert_updates_summary_in_place(stage: Stage) -> None:
@@ -197,7 +197,7 @@ async def test_empty_required_roles_are_nudged_after_a_few_minutes(stage: Stage)
     stage.deps.clock = lambda: later
     await stage.settle()
     [nudge] = [m.text for m in stage.slack.messages(channel) if "Still nobody" in m.text]
-    assert "*commander*" in nudge and "*comms*" in nudge and "*engineering*" in nudge
+    assert "Still nobody is the *commander* or the *comms lead* or the *engineering lead*." in nudge
 
 
 async def test_posts_to_one_channel_are_paced(fake_slack: FakeSlack) -> None:

@@ -18,6 +18,8 @@ REMIND_AGAIN = timedelta(minutes=15)
 MAX_REMINDERS = 3
 # Legal and leadership must hear within the hour: warn while there is still time to write it.
 LEGAL_WARNING = timedelta(minutes=15)
+# The summary shows the time left to a deadline in these steps, refreshed at each one.
+COUNTDOWN_STEP = timedelta(minutes=5)
 
 
 class Obligation(StrEnum):
@@ -91,3 +93,12 @@ def next_reminder(reminded_at: datetime, count: int) -> datetime | None:
 
 def _cadence(severity: Severity, overrides: Overrides) -> timedelta:
     return timedelta(minutes=cadence_minutes(severity, overrides))
+
+
+def countdown(due_at: datetime, now: datetime) -> list[datetime]:
+    """Return the moments after `now`, up to `due_at`, when the time left steps down."""
+    moments, at = [], due_at
+    while at > now:
+        moments.append(at)
+        at -= COUNTDOWN_STEP
+    return moments[::-1]

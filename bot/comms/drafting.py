@@ -1,8 +1,7 @@
-"""Pure helpers for drafting: facts in user terms, carrying edits over, the fields to show."""
+"""Pure helpers for drafting: facts in user terms, carrying fields over, the fields to show."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -121,11 +120,6 @@ def for_kind(scope: Scope, kind: CommsKind) -> Scope:
             update={"status_page_status": StatusPageStatus.RESOLVED, "next_update_at": None}
         )
     return scope
-
-
-def digest(title: str, text: str) -> str:
-    """Return a short fingerprint of a draft's wording (to tell whether it was edited by hand)."""
-    return hashlib.sha256(f"{title}\n\n{text}".encode()).hexdigest()[:16]
 
 
 def whole_minutes(scope: Scope) -> Scope:

@@ -14,8 +14,8 @@ import httpx
 from pydantic import JsonValue
 
 from bot.containment import rules as containment_rules
+from bot.containment.providers import flags as flags_provider
 from bot.containment.providers import langfuse as langfuse_provider
-from bot.containment.providers.context import segment as q
 from bot.containment.schemas import BODY_EXCERPT_MAX, Outcome, Plan, ProviderKind
 from bot.errors import ConfigError
 
@@ -157,7 +157,7 @@ async def _run_request(plan: Plan, caller: _Caller) -> Outcome:
 
 
 async def _run_flag(plan: Plan, caller: _Caller) -> Outcome:
-    before = await caller.read(*_flag_state_request(plan))
+    before = await caller.read(*flags_provider.state_request(plan))
     if not before.ok:
         return caller.outcome(before)
     was_on = _flag_state(plan, before.json())
@@ -191,7 +191,7 @@ async def _goal_version(plan: Plan, caller: _Caller, current: int) -> int | _Rep
 
 
 async def _previous_version(caller: _Caller, base: str, prompt: str, current: int) -> int | _Reply:
-    listing = await caller.read(f"{base}/api/public/v2/prompts", {"name": prompt, "limit": "100"})
+    listing = await caller.read(*langfuse_provider.listing_request(base, prompt))
     if not listing.ok:
         return listing
     data = listing.json()
@@ -202,14 +202,6 @@ async def _previous_version(caller: _Caller, base: str, prompt: str, current: in
         message = f"Langfuse prompt `{prompt}` has no version before {current} to roll back to"
         return _Reply(listing.status, listing.text, message)
     return max(older)
-
-
-def _flag_state_request(plan: Plan) -> tuple[str, dict[str, str] | None]:
-    base, project, flag = (plan.target[key] for key in ("base_url", "project", "flag"))
-    if plan.kind is ProviderKind.LAUNCHDARKLY:
-        url = f"{base}/api/v2/flags/{q(project)}/{q(flag)}"
-        return url, {"env": plan.target["environment"]}
-    return f"{base}/api/admin/projects/{q(project)}/features/{q(flag)}", None
 
 
 def _flag_state(plan: Plan, data: Any) -> bool | None:

@@ -24,9 +24,11 @@ NUDGE_AGAIN = timedelta(minutes=15)
 MAX_NUDGES = 3
 
 
-async def snapshot(*, session: AsyncSession, incident_id: int) -> incident_snapshot.Snapshot:
-    """The incident as Slack messages show it."""
-    return await incident_snapshot.load(session=session, incident_id=incident_id)
+async def snapshot(
+    *, session: AsyncSession, incident_id: int, now: datetime | None = None
+) -> incident_snapshot.Snapshot:
+    """The incident as Slack messages show it (as of `now`, for the time left to deadlines)."""
+    return await incident_snapshot.load(session=session, incident_id=incident_id, now=now)
 
 
 async def reserve_name(

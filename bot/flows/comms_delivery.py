@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.comms import drafting, rules
+from bot.comms import cadence, drafting, rules
 from bot.comms import lint as comms_lint
 from bot.comms import obligations as comms_obligations
 from bot.comms import store as comms_store
@@ -23,6 +23,8 @@ from bot.flows import incidents as incident_flows
 from bot.flows.comms import as_draft, refresh_card
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import EventKind, IncidentType, Role, Severity
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.models import CommsDraft, CommsPublication, CommsVersion
 
 
@@ -118,7 +120,7 @@ async def _delivery_event(
 
 @dataclass(frozen=True)
 class DeliveryView:
-    target: str
+    target: comms_targets.Destination
     state: DeliveryState
     error: str | None
 
@@ -140,7 +142,7 @@ class Card:
     lint: LintResult
     author: str
     saved_at: datetime
-    targets: tuple[str, ...]
+    targets: tuple[comms_targets.Destination, ...]
     published_by: str | None = None
     published_at: datetime | None = None
     override_reason: str | None = None
@@ -162,7 +164,11 @@ async def card(*, session: AsyncSession, config: Config, draft_id: int) -> Card 
     chosen = comms_targets.matching(config.status_targets, kind, audience)
     described = {t.name: comms_targets.describe(t) for t in config.status_targets}
     deliveries = [
-        DeliveryView(described.get(p.target, p.target), DeliveryState(p.state), p.error)
+        DeliveryView(
+            described.get(p.target, comms_targets.Destination(p.target)),
+            DeliveryState(p.state),
+            p.error,
+        )
         for p in await comms_store.publications(session=session, draft_id=draft_id)
     ]
     return Card(
@@ -179,7 +185,7 @@ async def card(*, session: AsyncSession, config: Config, draft_id: int) -> Card 
         lint=checked,
         author=shown.author,
         saved_at=shown.created_at,
-        targets=tuple(comms_targets.describe(t) for t in chosen),
+        targets=tuple(comms_targets.destination(t) for t in chosen),
         published_by=draft.published_by,
         published_at=draft.published_at,
         override_reason=draft.override_reason,
@@ -227,6 +233,25 @@ async def arm(*, session: AsyncSession, config: Config, incident_id: int, now: d
         session=session, incident=incident, overrides=config.comms_cadence_minutes
     )
     await incident_flows.refresh_later(session=session, incident=incident, now=now)
+    await _count_down(session, incident_id, now)
+
+
+async def _count_down(session: AsyncSession, incident_id: int, now: datetime) -> None:
+    """Refresh the summary as the legal notice's time left steps down, until it is due."""
+    legal = await comms_obligations.get(
+        session=session, incident_id=incident_id, obligation=Obligation.LEGAL_LEADERSHIP
+    )
+    if legal is None or legal.done_at is not None:
+        return
+    for at in cadence.countdown(legal.due_at, now):
+        await queue.schedule(
+            session=session,
+            kind=JobKind.REFRESH_SUMMARY,
+            subject_key=f"{incident_id}@{at.isoformat()}",
+            due_at=at,
+            incident_id=incident_id,
+            rearm=False,
+        )
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ class Published:
     draft_id: int
     version: int
     kind: CommsKind
-    targets: tuple[str, ...]
+    targets: tuple[comms_targets.Destination, ...]
     overridden: bool
 
 
@@ -212,6 +212,7 @@ async def _fulfil(
     obligation = cadence.FULFILS.get(CommsKind(draft.kind))
     if obligation is None:
         return
+    incident = await incident_store.get(session=session, incident_id=draft.incident_id)
     if obligation is not cadence.Obligation.UPDATE:
         await comms_obligations.fulfil(
             session=session,
@@ -220,8 +221,8 @@ async def _fulfil(
             actor=actor,
             now=now,
         )
+        await incident_flows.refresh_later(session=session, incident=incident, now=now)
         return
-    incident = await incident_store.get(session=session, incident_id=draft.incident_id)
     if not comms_facts.is_open(incident):
         return
     next_due = cadence.next_update(

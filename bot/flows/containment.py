@@ -15,7 +15,7 @@ from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
-from bot.containment import catalog
+from bot.containment import catalog, shown
 from bot.containment import clients as containment_clients
 from bot.containment import rules as containment_rules
 from bot.containment import store as run_store
@@ -60,6 +60,11 @@ class Confirmation:
     problem: str | None = None
     prior: PriorRun | None = None
     undo_of: int | None = None
+
+    @property
+    def requests(self) -> list[shown.Request]:
+        """Every request the plan sends, as people are shown it (no secrets)."""
+        return shown.requests(self.plan) if self.plan is not None else []
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The outcome message of a containment run: what ran, the answer, and what can follow."""
+"""The outcome message of a containment run: what ran, the answer, and what can follow (undo,
+run again, mark the incident contained)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,20 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Config
 from bot.containment import catalog
 from bot.containment import rules as containment_rules
 from bot.containment import store as run_store
 from bot.containment.schemas import RunState
 from bot.errors import BadInput
 from bot.flows import containment as containment_flows
+from bot.flows import incidents as incident_flows
 from bot.flows.containment import PriorRun
+from bot.incidents import permissions
 from bot.incidents import store as incident_store
+from bot.incidents.schemas import Status
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.models import ContainmentRun
 
 
@@ -42,6 +49,18 @@ class RunView:
     undo_of_title: str | None = None
     undone: PriorRun | None = None
     undo_problem: str | None = None
+    incident_status: Status = Status.TRIAGE
+    contained_at: datetime | None = None
+
+    @property
+    def offers_contain(self) -> bool:
+        """Whether the message offers *Mark contained*: a success while not contained yet."""
+        return (
+            self.state is RunState.SUCCEEDED
+            and self.undo_of_title is None
+            and self.undone is None
+            and self.incident_status in (Status.TRIAGE, Status.INVESTIGATING)
+        )
 
 
 async def reported(*, session: AsyncSession, run_id: int, ts: str) -> None:
@@ -81,7 +100,43 @@ async def run_view(*, session: AsyncSession, run_id: int) -> RunView:
         undo_of_title=catalog.get(original.action_key).title if original else None,
         undone=containment_flows.prior_of(undone),
         undo_problem=None if original else _undo_problem(run),
+        incident_status=Status(incident.status),
+        contained_at=incident.contained_at,
     )
+
+
+@dataclass(frozen=True)
+class Contained:
+    previous: Status
+    reason: str
+
+
+async def mark_contained(
+    *, session: AsyncSession, config: Config, run_id: int, actor: str, now: datetime
+) -> Contained:
+    """Mark the run's incident contained (for the roles that may run containment)."""
+    run = await run_store.get(session=session, run_id=run_id)
+    held = await incident_store.roles(session=session, incident_id=run.incident_id)
+    permissions.require(config.permissions.containment, held, actor, "mark the incident contained")
+    reason = f"after “{catalog.get(run.action_key).title}” succeeded"
+    previous = await incident_flows.set_status(
+        session=session,
+        config=config,
+        incident_id=run.incident_id,
+        target=Status.CONTAINED,
+        actor=actor,
+        now=now,
+        reason=reason,
+    )
+    await queue.schedule(
+        session=session,
+        kind=JobKind.REPORT_RUN,
+        subject_key=str(run.id),
+        due_at=now,
+        incident_id=run.incident_id,
+        payload={"run": run.id},
+    )
+    return Contained(previous, reason)
 
 
 def _undo_problem(run: ContainmentRun) -> str | None:

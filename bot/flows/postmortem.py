@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Config
 from bot.flows import incidents as incident_flows
 from bot.flows import postmortem_facts as facts_flows
+from bot.flows.people import NameLookup
 from bot.incidents import permissions
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import EventKind, Status
@@ -41,8 +42,10 @@ async def document(
     templates: Environment,
     incident_id: int,
     now: datetime,
+    name_of: NameLookup | None = None,
 ) -> PostmortemDoc:
-    """Return the postmortem: the published text once published, else rendered from now's facts."""
+    """Return the postmortem: the published text once published, else rendered from now's facts
+    (people named as `name_of` knows them, or as cached)."""
     incident = await incident_store.get(session=session, incident_id=incident_id)
     stored = await pm_store.postmortem(session=session, incident_id=incident_id)
     state = PostmortemState(stored.state) if stored else PostmortemState.DRAFT
@@ -51,7 +54,12 @@ async def document(
             incident.id, incident.number, incident.channel_id, state, stored.markdown, ()
         )
     facts = await facts_flows.gather(
-        session=session, config=config, incident_id=incident_id, state=state, now=now
+        session=session,
+        config=config,
+        incident_id=incident_id,
+        state=state,
+        now=now,
+        name_of=name_of,
     )
     return _doc(incident, facts, render_postmortem(templates, facts))
 
@@ -72,10 +80,12 @@ async def write(
     target: PostmortemState,
     actor: str,
     now: datetime,
+    name_of: NameLookup | None = None,
 ) -> PostmortemDoc:
     """Render and store the postmortem, moving it to `target` (draft just re-renders it).
 
-    A published postmortem is final: asking for the draft returns the published text.
+    A published postmortem is final: asking for the draft returns the published text. People
+    are named as `name_of` (Slack) knows them, and remembered for later renderings.
     """
     incident = await incident_store.get(session=session, incident_id=incident_id)
     stored = await pm_store.postmortem(session=session, incident_id=incident_id)
@@ -92,7 +102,12 @@ async def write(
     if state is not current:
         await _moved(session, config, incident, state, actor, now)
     facts = await facts_flows.gather(
-        session=session, config=config, incident_id=incident_id, state=state, now=now
+        session=session,
+        config=config,
+        incident_id=incident_id,
+        state=state,
+        now=now,
+        name_of=name_of,
     )
     text = render_postmortem(templates, facts)
     await pm_store.save_postmortem(

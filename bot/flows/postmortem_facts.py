@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.changes import store as change_store
 from bot.config import Config
-from bot.flows import fix_validation
+from bot.flows import fix_validation, people
+from bot.flows.people import NameLookup
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import EventKind, IncidentType, Role, Severity, Status
+from bot.incidents.schemas import EventKind, IncidentType, Severity, Status
 from bot.models import Alert, ContainmentRun, Incident, TimelineEvent
 from bot.postmortem import store as pm_store
 from bot.postmortem.schemas import (
@@ -36,6 +39,7 @@ CHANGES_BEFORE = timedelta(days=3)  # how far before the first signal the ledger
 SAMPLE_KEYS = ("output", "expected")
 NOTE_KINDS = (EventKind.NOTE.value, EventKind.PINNED.value)
 MAX_ALERTS = 5000
+MENTION = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>")
 
 
 async def gather(
@@ -45,13 +49,28 @@ async def gather(
     incident_id: int,
     now: datetime,
     state: PostmortemState = PostmortemState.DRAFT,
+    name_of: NameLookup | None = None,
 ) -> PostmortemFacts:
-    """Collect everything the postmortem says about one incident."""
+    """Collect everything the postmortem says about one incident (people by name, where known;
+    `name_of` looks up the names not cached yet)."""
     incident = await incident_store.get(session=session, incident_id=incident_id)
     events = await incident_store.timeline(session=session, incident_id=incident_id)
     alerts = await _alerts(session, incident_id)
     items = await pm_store.query(session=session, where=ItemFilter(incident_id=incident_id))
     samples = await fix_validation.samples(session=session, incident=incident)
+    held = await incident_store.roles(session=session, incident_id=incident_id)
+    runs = await _runs(session, incident_id)
+    recorded = await fix_validation.recorded(session=session, incident_id=incident.id)
+    mentioned = [
+        incident.declared_by,
+        *held.values(),
+        *(e.actor for e in events),
+        *(user_id for e in events for user_id in MENTION.findall(e.text)),
+        *(i.owner_id for i in items),
+        *(r.requested_by for r in runs),
+        *([recorded.overridden_by] if recorded and recorded.overridden_by else []),
+    ]
+    who = _Who(await people.names(session=session, user_ids=mentioned, now=now, name_of=name_of))
     return PostmortemFacts(
         number=incident.number,
         title=incident.title,
@@ -64,20 +83,37 @@ async def gather(
         state=state,
         summary=_summary(incident),
         impact_scope=_scope(incident, alerts),
-        declared_by=_who(incident.declared_by),
-        roles=_roles(await incident_store.roles(session=session, incident_id=incident_id)),
-        timeline=tuple(_entry(e) for e in events),
+        declared_by=who(incident.declared_by),
+        roles={role: who(user_id) for role, user_id in held.items()},
+        role_ids=dict(held),
+        timeline=tuple(_entry(e, who) for e in events),
         alerts=_alert_groups(alerts),
         changes=await _changes(session, incident, now),
         evals=tuple(EvalRunFacts(s.suite, s.passed, s.total, s.at) for s in samples),
-        validation=await _validation(session, config, incident),
-        containment=await _containment(session, incident_id),
-        comms=tuple(_comms(e) for e in events if e.kind == EventKind.COMMS.value),
-        action_items=tuple(replace(i.facts(), owner=_who(i.owner_id)) for i in items),
+        validation=await _validation(session, config, incident, recorded, who),
+        containment=tuple(_containment(run, who) for run in runs),
+        comms=tuple(_comms(e, who) for e in events if e.kind == EventKind.COMMS.value),
+        action_items=tuple(replace(i.facts(), owner=who(i.owner_id)) for i in items),
         samples=tuple(s for a in alerts if (s := _sample(a.raw)) is not None)[:10],
-        notes=_notes(events),
+        notes=_notes(events, who),
         required_kinds=tuple(config.followup.publish_requires),
     )
+
+
+@dataclass(frozen=True)
+class _Who:
+    """Name a person by their Slack name (else their id), and keep a system actor as it is."""
+
+    names: Mapping[str, str]
+
+    def __call__(self, actor: str) -> str:
+        if not people.is_user_id(actor):
+            return actor
+        return self.names.get(actor) or f"@{actor}"
+
+    def text(self, text: str) -> str:
+        """Text with its Slack mentions (`<@U123>`) turned into names."""
+        return MENTION.sub(lambda m: self(m.group(1)), text)
 
 
 def _times(incident: Incident) -> IncidentTimes:
@@ -88,11 +124,6 @@ def _times(incident: Incident) -> IncidentTimes:
         contained_at=incident.contained_at,
         resolved_at=incident.resolved_at,
     )
-
-
-def _who(actor: str) -> str:
-    """Name a person by their Slack id (readable in Markdown and Slack alike) or keep a system."""
-    return f"@{actor}" if actor[:1] in ("U", "W") else actor
 
 
 def _summary(incident: Incident) -> str:
@@ -108,16 +139,12 @@ def _scope(incident: Incident, alerts: list[Alert]) -> str | None:
     return f"Users of `{where}`{seen}"
 
 
-def _roles(held: dict[Role, str]) -> dict[Role, str]:
-    return {role: _who(user_id) for role, user_id in held.items()}
-
-
-def _entry(event: TimelineEvent) -> TimelineEntry:
+def _entry(event: TimelineEvent, who: _Who) -> TimelineEntry:
     try:
         kind = EventKind(event.kind)
     except ValueError:  # a kind added by a newer feature: show it as a note
         kind = EventKind.NOTE
-    return TimelineEntry(event.at, _who(event.actor), kind, event.text)
+    return TimelineEntry(event.at, who(event.actor), kind, who.text(event.text))
 
 
 async def _alerts(session: AsyncSession, incident_id: int) -> list[Alert]:
@@ -163,9 +190,11 @@ def _sample(raw: dict[str, Any]) -> OutputSample | None:
     return None
 
 
-def _notes(events: list[TimelineEvent]) -> str | None:
+def _notes(events: list[TimelineEvent], who: _Who) -> str | None:
     lines = [
-        f"- {_who(e.actor)}: {' '.join(e.text.split())}" for e in events if e.kind in NOTE_KINDS
+        f"- {who(e.actor)}: {' '.join(who.text(e.text).split())}"
+        for e in events
+        if e.kind in NOTE_KINDS
     ]
     return "Notes and pinned messages from the channel:\n\n" + "\n".join(lines) if lines else None
 
@@ -195,31 +224,35 @@ async def _changes(
 
 
 async def _validation(
-    session: AsyncSession, config: Config, incident: Incident
+    session: AsyncSession,
+    config: Config,
+    incident: Incident,
+    recorded: FixValidationFacts | None,
+    who: _Who,
 ) -> FixValidationFacts:
     """The validation recorded at resolve; before that, what the eval runs show so far."""
-    recorded = await fix_validation.recorded(session=session, incident_id=incident.id)
     if recorded is not None:
         by = recorded.overridden_by
-        return replace(recorded, overridden_by=_who(by) if by else None)
+        return replace(recorded, overridden_by=who(by) if by else None)
     found = await fix_validation.assess(session=session, config=config, incident=incident)
     return FixValidationFacts(required=found.required, explanation=f"So far: {found.explanation}")
 
 
-async def _containment(session: AsyncSession, incident_id: int) -> tuple[ContainmentEntry, ...]:
+async def _runs(session: AsyncSession, incident_id: int) -> list[ContainmentRun]:
     stmt = (
         select(ContainmentRun)
         .where(ContainmentRun.incident_id == incident_id)
         .order_by(ContainmentRun.requested_at, ContainmentRun.id)
     )
-    return tuple(
-        ContainmentEntry(
-            at=run.requested_at,
-            actor=_who(run.requested_by),
-            action=f"{'undo ' if run.undo_of_id else ''}{run.action_key} via {run.provider}",
-            outcome=_outcome(run),
-        )
-        for run in (await session.scalars(stmt)).all()
+    return list((await session.scalars(stmt)).all())
+
+
+def _containment(run: ContainmentRun, who: _Who) -> ContainmentEntry:
+    return ContainmentEntry(
+        at=run.requested_at,
+        actor=who(run.requested_by),
+        action=f"{'undo ' if run.undo_of_id else ''}{run.action_key} via {run.provider}",
+        outcome=_outcome(run),
     )
 
 
@@ -228,9 +261,9 @@ def _outcome(run: ContainmentRun) -> str:
     return f"{run.state}{status}"
 
 
-def _comms(event: TimelineEvent) -> CommsEntry:
+def _comms(event: TimelineEvent, who: _Who) -> CommsEntry:
     data = event.data or {}
     kind = data.get("kind") or data.get("template") or "update"
     target = data.get("target") or data.get("audience") or data.get("channel") or "—"
-    excerpt = " ".join(event.text.split())
+    excerpt = " ".join(who.text(event.text).split())
     return CommsEntry(event.at, str(kind), str(target), excerpt[:200])

@@ -12,8 +12,8 @@ def require(allowed: Sequence[Role], held: Mapping[Role, str], user_id: str, wha
     """Raise Forbidden, naming who may, unless the user holds one of the allowed roles."""
     if not allowed or any(held.get(role) == user_id for role in allowed):
         return
-    holders = [f"the {role.value} (<@{held[role]}>)" for role in allowed if role in held]
-    vacant = [f"the {role.value}" for role in allowed if role not in held]
+    holders = [f"the {role.label} (<@{held[role]}>)" for role in allowed if role in held]
+    vacant = [f"the {role.label}" for role in allowed if role not in held]
     who = " or ".join(holders + vacant)
     hint = " — nobody holds that role yet; take it with `/incident role`" if not holders else ""
     raise Forbidden(f"Only {who} may {what}{hint}.")

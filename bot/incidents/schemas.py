@@ -48,6 +48,11 @@ class Role(StrEnum):
     ENGINEERING = "engineering"
     SAFETY = "safety"
 
+    @property
+    def label(self) -> str:
+        """What people call the holder, e.g. 'comms lead'."""
+        return "commander" if self is Role.COMMANDER else f"{self.value} lead"
+
 
 class EventKind(StrEnum):
     """Kinds of timeline events."""

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.alerts import rules as alert_rules
 from bot.alerts import store as alert_store
 from bot.comms import obligations as comms_obligations
+from bot.comms.cadence import Obligation
 from bot.incidents import rules
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import IncidentType, Role, Severity, Status
@@ -20,6 +21,14 @@ from bot.playbook import store as playbook_store
 class SourceLink:
     title: str
     url: str
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A communication owed by a time (the legal & leadership notice of a safety incident)."""
+
+    due_at: datetime
+    done_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,8 @@ class Snapshot:
     progress: tuple[int, int] | None = None  # playbook steps (done or skipped, total)
     next_update_at: datetime | None = None  # when the next user update is due
     topic: str | None = None  # what the channel topic was last set to
+    legal_notice: Deadline | None = None  # safety incidents: legal & leadership within the hour
+    as_of: datetime | None = None  # when this picture was taken (for time left)
 
     @property
     def empty_roles(self) -> list[Role]:
@@ -55,8 +66,8 @@ class Snapshot:
         return [r for r in self.required_roles if r not in self.roles]
 
 
-async def load(*, session: AsyncSession, incident_id: int) -> Snapshot:
-    """Gather an incident, its roles, alert counts and source links."""
+async def load(*, session: AsyncSession, incident_id: int, now: datetime | None = None) -> Snapshot:
+    """Gather an incident, its roles, alert counts, source links and what it owes, as of `now`."""
     incident = await incident_store.get(session=session, incident_id=incident_id)
     held = await incident_store.roles(session=session, incident_id=incident_id)
     stats = await incident_store.alert_stats(session=session, incident_id=incident_id)
@@ -96,4 +107,13 @@ async def load(*, session: AsyncSession, incident_id: int) -> Snapshot:
             session=session, incident_id=incident_id
         ),
         topic=incident.topic,
+        legal_notice=await _legal_notice(session, incident_id),
+        as_of=now,
     )
+
+
+async def _legal_notice(session: AsyncSession, incident_id: int) -> Deadline | None:
+    row = await comms_obligations.get(
+        session=session, incident_id=incident_id, obligation=Obligation.LEGAL_LEADERSHIP
+    )
+    return Deadline(row.due_at, row.done_at) if row is not None else None

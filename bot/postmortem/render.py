@@ -209,7 +209,14 @@ def _roles(facts: PostmortemFacts) -> list[list[str]]:
         or Role.SAFETY in facts.roles
         or facts.incident_type is IncidentType.SAFETY_VIOLATION
     ]
-    return [[role.value, _cell(facts.roles.get(role, "unassigned"))] for role in shown]
+    return [
+        [
+            role.value,
+            _cell(facts.roles.get(role, "unassigned")),
+            f"`{facts.role_ids[role]}`" if role in facts.role_ids else NONE,
+        ]
+        for role in shown
+    ]
 
 
 def _validation(facts: PostmortemFacts) -> str:

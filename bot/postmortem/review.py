@@ -38,8 +38,8 @@ def transition(
         raise InvalidTransition(_refusal(current, target))
     if target is not PostmortemState.DRAFT and incident_status not in _FINISHED:
         raise InvalidTransition(
-            f"the incident is still {incident_status.value}; resolve it before the postmortem "
-            "goes into review"
+            f"the incident is still {incident_status.value}; resolve it with `/incident resolve` "
+            "before the postmortem goes into review"
         )
     if target is PostmortemState.PUBLISHED:
         blockers = rules.publish_blockers(items, required_kinds)

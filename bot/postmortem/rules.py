@@ -170,7 +170,8 @@ def transition_action(
         raise BadInput("say why this action item won't be done", field="reason")
     if to not in _ALLOWED_MOVES[state]:
         raise InvalidTransition(
-            f"cannot move an action item from {_label(state)} to {_label(to)}; reopen it first"
+            f"cannot move an action item from {_label(state)} to {_label(to)}; reopen it first "
+            "(its *Reopen* button, in the channel or the bot's Home tab)"
         )
     return to
 

@@ -157,7 +157,8 @@ class PostmortemFacts:
     summary: str | None = None
     impact_scope: str | None = None
     declared_by: str | None = None
-    roles: Mapping[Role, str] = field(default_factory=dict)
+    roles: Mapping[Role, str] = field(default_factory=dict)  # who holds each role, by name
+    role_ids: Mapping[Role, str] = field(default_factory=dict)  # and by Slack user id
     timeline: tuple[TimelineEntry, ...] = ()
     alerts: tuple[AlertSummary, ...] = ()
     changes: tuple[ChangeFacts, ...] = ()

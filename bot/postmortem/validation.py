@@ -181,7 +181,9 @@ def describe_run(sample: EvalSample, window: Window) -> str:
 
 _NOT_CONTAINED = (
     "The incident was never marked contained, so no eval run can show the fix took effect. "
-    "Mark it contained when the fix is in, post an eval run after that, then resolve"
+    "Mark it contained when the fix is in (*Mark contained* on a successful containment result "
+    "in the channel, or `/incident update` and pick Contained), post an eval run after that, "
+    "then resolve"
 )
 
 

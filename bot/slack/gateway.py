@@ -294,6 +294,10 @@ class SlackGateway:
         resp = await self.client.views_open(trigger_id=trigger_id, view=view)
         return str(resp["view"]["id"])
 
+    async def push_view(self, trigger_id: str, view: View) -> None:
+        """Push a modal over the one the click came from (Back returns to it)."""
+        await self.client.views_push(trigger_id=trigger_id, view=view)
+
     async def update_view(self, view_id: str, view: View) -> None:
         """Replace the content of an open modal."""
         await self.client.views_update(view_id=view_id, view=view)

@@ -21,6 +21,8 @@ class ActionId(StrEnum):
     STEP_REOPEN = "playbook_step_reopen"
     CONTAINMENT_RUN = "containment_run"
     CONTAINMENT_UNDO = "containment_undo"
+    CONTAINMENT_FULL_REQUEST = "containment_full_request"
+    CONTAINMENT_MARK_CONTAINED = "containment_mark_contained"
     # action items (issue 6); buttons carry the item id as their value
     ITEM_START = "action_item_start"
     ITEM_DONE = "action_item_done"
@@ -34,6 +36,7 @@ class ActionId(StrEnum):
     COMMS_TEXT = "comms_text"
     COMMS_FIELD = "comms_field"  # + ":<scope field>"
     COMMS_PREVIEW = "comms_preview"
+    COMMS_REDRAFT = "comms_redraft"
     COMMS_APPROVE = "comms_approve"
     COMMS_EDIT = "comms_edit"
     COMMS_RETRY = "comms_retry"
@@ -54,6 +57,7 @@ class BlockId(StrEnum):
     STEP_TEXT = "playbook_step"
     STEP_ACTIONS = "playbook_step_actions"
     CONTAINMENT_OUTCOME = "containment_outcome"
+    CONTAINMENT_CONFIRM = "containment_confirm"
     # action items (issue 6); an item's blocks add ":<item id>" (in the Home, ":<section>:<id>")
     ITEM = "action_item"
     ITEM_ACTIONS = "action_item_actions"

@@ -55,11 +55,13 @@ class SlackRuntime:
 def gateway(
     deps: Deps, *, min_post_interval_s: float = 1.0, timeout_s: float = 15.0
 ) -> SlackGateway:
-    """The Slack gateway from settings (token and API URL)."""
+    """The Slack gateway from settings (token and API URL); documents name people through it."""
     token = deps.settings.slack_bot_token
     assert token is not None
     client = make_client(token.get_secret_value(), deps.settings.slack_api_url, timeout_s=timeout_s)
-    return SlackGateway(client, min_post_interval_s=min_post_interval_s)
+    slack = SlackGateway(client, min_post_interval_s=min_post_interval_s)
+    deps.name_of = slack.display_name
+    return slack
 
 
 def build(deps: Deps, slack: SlackGateway) -> SlackRuntime:

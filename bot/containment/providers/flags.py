@@ -87,3 +87,11 @@ def flag_plan(
         undo_action=FLAG_OFF if on else FLAG_ON,
         target=target,
     )
+
+
+def state_request(plan: Plan) -> tuple[str, dict[str, str] | None]:
+    """The GET (URL and query) that reads the flag's state before it is changed (for undo)."""
+    base, project, flag = (plan.target[key] for key in ("base_url", "project", "flag"))
+    if plan.kind is ProviderKind.LAUNCHDARKLY:
+        return f"{base}/api/v2/flags/{q(project)}/{q(flag)}", {"env": plan.target["environment"]}
+    return f"{base}/api/admin/projects/{q(project)}/features/{q(flag)}", None

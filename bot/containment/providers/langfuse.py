@@ -53,6 +53,11 @@ def prompt_url(base: str, prompt: str) -> str:
     return f"{base}/api/public/v2/prompts/{q(prompt)}"
 
 
+def listing_request(base: str, prompt: str) -> tuple[str, dict[str, str]]:
+    """The GET (URL and query) that lists the prompt's versions, to find the one before."""
+    return f"{base}/api/public/v2/prompts", {"name": prompt, "limit": "100"}
+
+
 def version_url(base: str, prompt: str, version: str) -> str:
     """Return the URL of one version of the prompt (PATCH updates its labels)."""
     return f"{prompt_url(base, prompt)}/versions/{version}"

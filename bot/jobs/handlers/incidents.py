@@ -42,7 +42,9 @@ class _ChannelWork:
 
     async def _snapshot(self, incident_id: int) -> Snapshot:
         async with session_scope(self.env.deps.sessions) as session:
-            return await channel_flows.snapshot(session=session, incident_id=incident_id)
+            return await channel_flows.snapshot(
+                session=session, incident_id=incident_id, now=self.env.deps.clock()
+            )
 
     async def open_channel(self, item: Claimed) -> None:
         """Create the channel, set its topic, invite responders, pin the summary."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from slack_sdk.models.blocks import (
@@ -19,12 +20,14 @@ from bot.comms.drafting import KIND_LABELS
 from bot.comms.kinds import CommsKind
 from bot.comms.schemas import LintResult
 from bot.comms.store import DeliveryState, DraftState
+from bot.comms.targets import Destination
 from bot.flows.comms_delivery import Card, HistoryEntry, ReminderNotice
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.text import clip, esc, user, when
 
 SECTION_MAX = 3000
 MAX_FINDINGS = 8
+_CHANNEL_ID = re.compile(r"^[CDG][A-Z0-9_]+$")
 DELIVERY_ICON = {DeliveryState.PENDING: "⏳", DeliveryState.SENT: "✅", DeliveryState.FAILED: "❌"}
 
 
@@ -97,7 +100,8 @@ def card_blocks(card: Card) -> list[Block]:
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=head))]
     blocks += message_sections(card.title, card.text)
     blocks += lint_blocks(card.lint)
-    blocks.append(_context(f"Publishes to: {_targets(card.targets)}"))
+    targets = where(card.targets) if card.targets else nowhere(card.kind)
+    blocks.append(_context(f"Publishes to: {targets}"))
     blocks.append(ActionsBlock(block_id=BlockId.COMMS_ACTIONS, elements=_draft_buttons(card)))
     return blocks
 
@@ -111,7 +115,12 @@ def card_text(card: Card) -> str:
 def _draft_buttons(card: Card) -> list[ButtonElement]:
     confirm = ConfirmObject(
         title="Publish this?",
-        text=f"v{card.version} goes to {_plain_targets(card.targets)} now.",
+        text=clip(
+            f"v{card.version} goes to {where(card.targets)} now."
+            if card.targets
+            else f"v{card.version} is recorded on the timeline; {nowhere(card.kind)}.",
+            300,
+        ),
         confirm="Publish",
         deny="Not yet",
     )
@@ -158,20 +167,28 @@ def _deliveries(card: Card) -> str:
     parts = []
     for d in card.deliveries:
         error = f": {esc(clip(d.error, 200))}" if d.error else ""
-        parts.append(f"{DELIVERY_ICON[d.state]} {_target(d.target)}{error}")
+        parts.append(f"{DELIVERY_ICON[d.state]} {_where(d.target)}{error}")
     return "   ".join(parts)
 
 
-def _targets(names: Sequence[str]) -> str:
-    return ", ".join(_target(n) for n in names) if names else "_no configured target_"
+def where(destinations: Sequence[Destination]) -> str:
+    """Destinations as mrkdwn: Slack channels as links, everything else escaped."""
+    return ", ".join(_where(d) for d in destinations)
 
 
-def _target(name: str) -> str:
-    return name if name.startswith("<#") else esc(name)
+def _where(d: Destination) -> str:
+    if d.channel and _CHANNEL_ID.match(d.channel):
+        link = f"<#{d.channel}>"
+        return f"{link} {esc(d.label)}" if d.label else link
+    return esc(" ".join(part for part in (d.channel, d.label) if part))
 
 
-def _plain_targets(names: Sequence[str]) -> str:
-    return ", ".join(_target(n) for n in names) if names else "the timeline only"
+def nowhere(kind: CommsKind) -> str:
+    """Say that no target takes a kind, and where that is configured."""
+    return (
+        f"no status target takes `{kind.value}`, so approving records it on the timeline only "
+        "(each target's `kinds` in `status_targets` decides)"
+    )
 
 
 def _context(text: str) -> ContextBlock:

@@ -1,4 +1,5 @@
-"""The comms form: the draft text beside its lint, the scope fields, Preview; and the override."""
+"""The comms form: the draft text, whose words it is, its lint, the scope fields, Preview and
+Re-draft; and the override."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ConfirmObject,
     ContextBlock,
     DividerBlock,
     InputBlock,
@@ -22,15 +24,17 @@ from slack_sdk.models.views import View
 
 from bot.comms.drafting import KIND_LABELS
 from bot.comms.kinds import CommsKind
+from bot.comms.provenance import Parts
 from bot.comms.schemas import LintFinding, Scope, StatusPageStatus
 from bot.flows.comms import Editing
-from bot.slack.blocks.comms import lint_blocks
+from bot.slack.blocks.comms import lint_blocks, nowhere, where
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.text import clip, esc, user, when
 from bot.templating import zone
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 TEXT_MAX = 3000
+MAX_QUOTED = 3
 # label, hint (placeholder)
 FIELDS: dict[str, tuple[str, str]] = {
     "feature": ("Affected feature", "as users know it, e.g. Support assistant"),
@@ -66,8 +70,10 @@ class CommsMeta(BaseModel):
     channel_id: str
     kind: CommsKind
     draft_id: int | None = None
+    version: int = 0  # the saved version the form was opened from (0: none)
     rev: int = 0  # bumped by each preview so the text inputs take the new text
-    digest: str | None = None  # fingerprint of the text as last rendered into the form
+    # Fingerprint of the rendering the drafted lines came from; empty: every line is theirs.
+    base: tuple[str, ...] = ()
 
 
 class OverrideMeta(BaseModel):
@@ -120,18 +126,23 @@ def draft_modal(meta: CommsMeta, editing: Editing, notice: str | None = None) ->
     blocks += [
         _text_input(title_block_id(meta.rev), ActionId.COMMS_TITLE, "Title", draft.title, False),
         _text_input(text_block_id(meta.rev), ActionId.COMMS_TEXT, "Message", draft.text, True),
+        *whose_words(editing.parts, editing.kept),
         *lint_blocks(editing.composed.lint),
         DividerBlock(),
         SectionBlock(
             text=MarkdownTextObject(
-                text="*Scope* — the facts the message is written from. Change them, then "
-                "*Preview* to rewrite the message. A message you edited by hand is kept on save."
+                text="*Scope* — the facts the message is drafted from. *Preview* and *Save* "
+                "rewrite the lines still as drafted; lines you wrote stay yours. *Re-draft* "
+                "writes the whole message afresh from these fields."
             )
         ),
         *(_field(name, draft.scope) for name in editing.fields),
         ActionsBlock(
             block_id=BlockId.COMMS_ACTIONS,
-            elements=[ButtonElement(text="Preview", action_id=ActionId.COMMS_PREVIEW, value="1")],
+            elements=[
+                ButtonElement(text="Preview", action_id=ActionId.COMMS_PREVIEW, value="1"),
+                _redraft_button(editing.parts),
+            ],
         ),
     ]
     return View(
@@ -151,9 +162,54 @@ def _about(editing: Editing) -> ContextBlock:
         saved = f"v{editing.version} saved by {user(editing.saved_by)} {when(editing.saved_at)}"
     else:
         saved = "not saved yet"
-    targets = ", ".join(editing.targets) if editing.targets else "no configured target"
-    text = f"{audience.capitalize()} · {saved} · publishes to {esc(targets)}"
+    goes = f"publishes to {where(editing.targets)}" if editing.targets else nowhere(editing.kind)
+    text = f"{audience.capitalize()} · {saved} · {goes}"
     return ContextBlock(elements=[MarkdownTextObject(text=clip(text, 2000))])
+
+
+def whose_words(parts: Parts, kept: tuple[str, ...]) -> list[Block]:
+    """Say which parts of the message are drafted from the fields and which are the person's."""
+    if parts.all_drafted:
+        text = (
+            "🤖 *Drafted* from the fields below: every line follows them. Change any line and it "
+            "stays as you wrote it."
+        )
+    else:
+        yours = (["the title"] if parts.title_theirs else []) + [
+            f"“{esc(clip(line, 60))}”" for line in parts.theirs[:MAX_QUOTED]
+        ]
+        more = len(parts.theirs) - MAX_QUOTED
+        text = f"✍️ *Yours*, kept as you wrote it: {', '.join(yours)}"
+        text += f" and {more} more line(s)." if more > 0 else "."
+        text += f"\n🤖 *Drafted* from the fields: {_lines(parts.drafted)}; they follow the fields."
+    lines = [text]
+    if kept:
+        quoted = ", ".join(f"“{esc(clip(line, 60))}”" for line in kept[:MAX_QUOTED])
+        lines.append(
+            f"⚠️ The fields changed where you had written your own words; yours were kept: "
+            f"{quoted}. *Re-draft* to take the fields' wording instead."
+        )
+    return [ContextBlock(elements=[MarkdownTextObject(text=clip(t, 2000))]) for t in lines]
+
+
+def _lines(count: int) -> str:
+    return "1 line" if count == 1 else f"{count} lines"
+
+
+def _redraft_button(parts: Parts) -> ButtonElement:
+    yours = "" if parts.all_drafted else ", replacing the words you wrote yourself"
+    return ButtonElement(
+        text="Re-draft",
+        action_id=ActionId.COMMS_REDRAFT,
+        value="1",
+        confirm=ConfirmObject(
+            title="Re-draft the message?",
+            text=f"The whole message is written afresh from the fields{yours}. Nothing is saved "
+            "until you choose *Save draft*, and saved versions stay in *History*.",
+            confirm="Re-draft",
+            deny="Keep my text",
+        ),
+    )
 
 
 def _text_input(

@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.containment.schemas import RunState
+from bot.containment.shown import Request
 from bot.flows.containment import Confirmation, PriorRun
 from bot.flows.containment_report import RunView
 from bot.slack.blocks.playbook import containment_button
@@ -21,7 +22,15 @@ from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.text import clip, esc, user, when
 
 TITLE = "Confirm containment"
-BODY_SHOWN = 500
+BODY_SHOWN = 500  # of a failed run's answer
+SECTION_MAX = 3000
+DIALOG_BODY = 2800  # of a request body in the confirm dialog (a section holds 3,000)
+BODY_PIECE = SECTION_MAX - 10  # room for the code fences
+MODAL_BLOCKS = 100
+CONTAIN_HINT = (
+    "If this stopped the harm, *Mark contained* moves the incident to contained (fix validation "
+    "counts eval runs from then on). The status can also be changed with `/incident update`."
+)
 
 
 class ConfirmMeta(BaseModel):
@@ -69,15 +78,31 @@ def confirm_modal(conf: Confirmation, channel_id: str, action_key: str | None) -
         generation=conf.generation,
         undo_of=conf.undo_of,
     )
+    requests = conf.requests
     blocks: list[Block] = [
         _section(f"*{esc(conf.title)}* for incident #{conf.number}"),
         _section(f"*What will happen*\n{esc(plan.description)}"),
-        _section(
-            f"*Request* ({plan.kind.label} provider `{esc(plan.provider)}`)\n"
-            f"`{plan.method} {esc(plan.url)}`\n"
-            "Credentials come from the environment and are never shown or stored."
+        _context(
+            f"{plan.kind.label} provider `{esc(plan.provider)}` · "
+            f"{_count(len(requests), 'request')}, in this order. Secret header values are "
+            "masked: they come from the environment and are never shown or stored."
         ),
     ]
+    for number, request in enumerate(requests, 1):
+        blocks += _request_blocks(number, request, DIALOG_BODY)
+    if any(r.body and len(esc(r.body)) > DIALOG_BODY for r in requests):
+        blocks.append(
+            ActionsBlock(
+                block_id=BlockId.CONTAINMENT_CONFIRM,
+                elements=[
+                    ButtonElement(
+                        text="Show the full request",
+                        action_id=ActionId.CONTAINMENT_FULL_REQUEST,
+                        value="1",
+                    )
+                ],
+            )
+        )
     if conf.prior is not None:
         warning = f"⚠️ This already ran: {_prior_text(conf.prior)}. Submitting runs it *again*."
         blocks.append(_context(warning))
@@ -89,9 +114,59 @@ def confirm_modal(conf: Confirmation, channel_id: str, action_key: str | None) -
         title=TITLE,
         submit=submit,
         close="Cancel",
-        blocks=blocks,
+        blocks=blocks[:MODAL_BLOCKS],
         private_metadata=meta.model_dump_json(),
     )
+
+
+def full_request_modal(conf: Confirmation) -> View:
+    """Every request of the plan with its whole body (pushed over the confirm dialog)."""
+    blocks: list[Block] = []
+    for number, request in enumerate(conf.requests, 1):
+        blocks += _request_blocks(number, request, None)
+    if len(blocks) > MODAL_BLOCKS:
+        blocks = [*blocks[: MODAL_BLOCKS - 1], _context("…the rest does not fit in Slack.")]
+    return View(type="modal", title="The full request", close="Back", blocks=blocks)
+
+
+def _request_blocks(number: int, request: Request, body_limit: int | None) -> list[Block]:
+    """One request: why, method and URL, headers, and its body (clipped to `body_limit`)."""
+    headers = "  ".join(f"`{esc(name)}: {esc(value)}`" for name, value in request.headers)
+    head = (
+        f"*{number}. {esc(request.purpose)}*\n`{request.method} {esc(request.url)}`\n"
+        f"Headers: {headers or '_none_'}\nBody: {'' if request.body else '_none_'}"
+    )
+    blocks: list[Block] = [_section(clip(head, SECTION_MAX))]
+    if request.body is None:
+        return blocks
+    body = esc(request.body)
+    if body_limit is not None:
+        shown = _clip_escaped(body, body_limit)
+        more = f"\n…{len(body) - len(shown):,} more characters" if shown != body else ""
+        return [*blocks, _section(f"```{shown}```{more}")]
+    return [*blocks, *(_section(f"```{part}```") for part in _pieces(body, BODY_PIECE))]
+
+
+def _clip_escaped(text: str, limit: int) -> str:
+    """Cut escaped text to `limit` characters without splitting an entity such as `&amp;`."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    amp = cut.rfind("&")
+    return cut[:amp] if amp != -1 and ";" not in cut[amp:] else cut
+
+
+def _pieces(text: str, size: int) -> list[str]:
+    pieces = []
+    while text:
+        piece = _clip_escaped(text, size)
+        pieces.append(piece)
+        text = text[len(piece) :]
+    return pieces
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def already_ran(prior: PriorRun) -> str:
@@ -116,10 +191,15 @@ def outcome_text(view: RunView) -> str:
 def outcome_blocks(view: RunView) -> list[Block]:
     """The outcome in the channel: what ran, the provider's answer, and Undo / Run again."""
     blocks: list[Block] = [_section(clip(_headline(view), 3000)), _context(_facts(view))]
+    succeeded = view.state is RunState.SUCCEEDED and not view.undo_of_title
     if view.undone is not None:
         blocks.append(_context(f"↩️ Undone by {user(view.undone.by)} {when(view.undone.at)}"))
-    elif view.state is RunState.SUCCEEDED and view.undo_problem and not view.undo_of_title:
+    elif succeeded and view.undo_problem:
         blocks.append(_context(f"No one-click undo: {esc(view.undo_problem)}"))
+    if view.offers_contain:
+        blocks.append(_context(CONTAIN_HINT))
+    elif succeeded and view.undone is None and view.contained_at:
+        blocks.append(_context(f"🛡️ The incident was marked contained {when(view.contained_at)}."))
     buttons = _outcome_buttons(view)
     if buttons:
         blocks.append(ActionsBlock(block_id=BlockId.CONTAINMENT_OUTCOME, elements=buttons))
@@ -157,11 +237,22 @@ def _outcome_buttons(view: RunView) -> list[ButtonElement]:
         buttons.append(
             ButtonElement(text="Undo", action_id=ActionId.CONTAINMENT_UNDO, value=str(view.run_id))
         )
+    if view.offers_contain:
+        buttons.insert(0, _contain_button(view.run_id))
     label = "Try again" if view.state is RunState.FAILED else "Run again"
     buttons.append(
         containment_button(view.incident_id, view.action_key, view.next_generation, label)
     )
     return buttons
+
+
+def _contain_button(run_id: int) -> ButtonElement:
+    return ButtonElement(
+        text="Mark contained",
+        action_id=ActionId.CONTAINMENT_MARK_CONTAINED,
+        value=str(run_id),
+        style="primary",
+    )
 
 
 def _section(text: str) -> SectionBlock:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -13,8 +16,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.comms.cadence import COUNTDOWN_STEP
 from bot.incidents.schemas import Role, Severity, Status
-from bot.incidents.snapshot import Snapshot
+from bot.incidents.snapshot import Deadline, Snapshot
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.text import clip, esc, user, when
 
@@ -87,6 +91,8 @@ def _fact_fields(s: Snapshot) -> list[MarkdownTextObject]:
         facts.append(f"*Playbook*\n{s.progress[0]}/{s.progress[1]} steps")
     if s.next_update_at is not None and s.status.is_open:
         facts.append(f"*Next update due*\n{when(s.next_update_at)}")
+    if s.legal_notice is not None:
+        facts.append(f"*Legal & leadership notice*\n{_deadline(s.legal_notice, s.as_of)}")
     return [MarkdownTextObject(text=f) for f in facts]
 
 
@@ -98,6 +104,20 @@ def _alerts(s: Snapshot) -> str:
         return f"{s.alert_count} · all resolved"
     total = monitors.firing + monitors.resolved
     return f"{s.alert_count} · {monitors.firing} of {total} still firing"
+
+
+def _deadline(deadline: Deadline, now: datetime | None) -> str:
+    """Sent when, or due by when with the time left (in steps the summary is refreshed at)."""
+    if deadline.done_at is not None:
+        return f"✅ sent {when(deadline.done_at)}"
+    if now is None:
+        return f"⏳ due by {when(deadline.due_at)}"
+    left = deadline.due_at - now
+    if left <= timedelta(0):
+        return f"⚠️ *overdue* since {when(deadline.due_at)}"
+    step = COUNTDOWN_STEP.total_seconds()
+    minutes = int(math.ceil(left.total_seconds() / step) * step // 60)
+    return f"⏳ due by {when(deadline.due_at)} · less than {minutes} min left"
 
 
 def _seen(s: Snapshot) -> str:
@@ -114,7 +134,7 @@ def _roles_text(s: Snapshot) -> str:
 def _role_buttons(s: Snapshot) -> list[ButtonElement]:
     return [
         ButtonElement(
-            text=f"I'll be {role.value}",
+            text=f"I'll be {role.label}",
             action_id=f"{ActionId.TAKE_ROLE}:{role.value}",
             value=f"{s.id}:{role.value}",
             style="primary" if role == Role.COMMANDER else None,
@@ -153,13 +173,13 @@ def announcement(s: Snapshot) -> str:
 def role_dm(s: Snapshot, role: Role) -> str:
     """What the new holder of a role is told."""
     channel = f"<#{s.channel_id}>" if s.channel_id else f"incident #{s.number}"
-    return f"You are now *{role.value}* for {channel} ({esc(s.title)}).\n{ROLE_DUTIES[role]}"
+    return f"You are now the *{role.label}* for {channel} ({esc(s.title)}).\n{ROLE_DUTIES[role]}"
 
 
 def role_nudge(s: Snapshot) -> str:
     """The channel reminder about required roles nobody has taken."""
-    names = ", ".join(f"*{r.value}*" for r in s.empty_roles)
+    names = " or ".join(f"the *{r.label}*" for r in s.empty_roles)
     return (
-        f"⏰ Still nobody in {names}. Use the buttons on the pinned summary or "
+        f"⏰ Still nobody is {names}. Use the buttons on the pinned summary or "
         "`/incident role <role> @someone`."
     )

@@ -24,9 +24,10 @@ def incident_list(snaps: list[Snapshot]) -> str:
 
 def role_changed(change: RoleChange) -> str:
     """Tell the channel who holds a role now."""
+    title = change.role.label
     if change.previous and change.previous != change.user_id:
-        return f"👋 <@{change.previous}> handed *{change.role.value}* over to <@{change.user_id}>."
-    return f"🙋 <@{change.user_id}> is now *{change.role.value}*."
+        return f"👋 <@{change.previous}> handed *{title}* over to <@{change.user_id}>."
+    return f"🙋 <@{change.user_id}> is now the *{title}*."
 
 
 def severity_changed(previous: Severity, now: Severity, actor: str) -> str:

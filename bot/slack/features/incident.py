@@ -41,7 +41,7 @@ async def _status(ctx: SlackContext, call: Invocation) -> Reply:
     command_text.no_args(call.rest, USAGE["status"])
     async with ctx.flow() as session:
         incident = await incident_flows.in_channel(session=session, channel_id=call.channel_id)
-        snap = await snapshot.load(session=session, incident_id=incident.id)
+        snap = await snapshot.load(session=session, incident_id=incident.id, now=ctx.deps.clock())
     blocks = [b.to_dict() for b in incident_blocks.summary_blocks(snap)]
     await ctx.gateway.ephemeral_blocks(
         call.channel_id, call.user_id, incident_blocks.summary_text(snap), blocks

@@ -1,30 +1,25 @@
-"""Comms buttons and forms: open, preview, save, approve & publish, override, retry, history."""
+"""Comms buttons: open the form, approve & publish, override, edit, retry, history."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.comms.kinds import CommsKind
 from bot.errors import BadInput, BotError
-from bot.flows import comms as comms_flows
 from bot.flows import comms_delivery, comms_publish
 from bot.slack.blocks import comms as comms_blocks
 from bot.slack.blocks.comms_modal import (
-    CommsMeta,
     OverrideMeta,
-    field_block_id,
     override_modal,
-    text_block_id,
-    title_block_id,
 )
 from bot.slack.context import SlackContext
-from bot.slack.features.comms import form
-from bot.slack.features.comms.opening import error_text, open_draft, open_form, show_form
+from bot.slack.features.comms import editing, form
+from bot.slack.features.comms.opening import open_draft, open_form
 from bot.slack.ids import ActionId, BlockId, CallbackId
-from bot.slack.listening import HANDOFF, listen
+from bot.slack.listening import listen
 
 Body = dict[str, Any]
 
@@ -32,13 +27,12 @@ Body = dict[str, Any]
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register the comms buttons and form submissions."""
     listen(app.action(re.compile(rf"^{ActionId.OPEN_COMMS}(:.*)?$")), _open(ctx))
-    listen(app.action(ActionId.COMMS_PREVIEW), _preview(ctx))
     listen(app.action(ActionId.COMMS_APPROVE), _approve(ctx))
     listen(app.action(ActionId.COMMS_EDIT), _edit(ctx))
     listen(app.action(ActionId.COMMS_RETRY), _retry(ctx))
     listen(app.action(ActionId.COMMS_HISTORY), _history(ctx))
-    listen(app.view(CallbackId.COMMS_DRAFT), _saved(ctx), ack=_save(ctx))
     listen(app.view(CallbackId.COMMS_OVERRIDE), _override(ctx), ack=_check_override_reason)
+    editing.register(app, ctx)
 
 
 def _channel(body: Body) -> str:
@@ -68,123 +62,6 @@ def _open(ctx: SlackContext) -> Any:
 async def _open_form(ctx: SlackContext, body: Body, action: Body) -> None:
     await open_form(
         ctx, trigger_id=body["trigger_id"], channel_id=_channel(body), kind=_kind(action)
-    )
-
-
-def _preview(ctx: SlackContext) -> Any:
-    async def preview(body: Body) -> None:
-        view = body["view"]
-        meta = CommsMeta.model_validate_json(view["private_metadata"])
-        try:
-            submitted = form.read(view)
-            async with ctx.flow() as session:
-                editing = await comms_flows.preview(
-                    session=session,
-                    config=ctx.deps.config,
-                    templates=ctx.deps.templates,
-                    incident_id=meta.incident_id,
-                    kind=meta.kind,
-                    draft_id=meta.draft_id,
-                    changes=submitted.changes,
-                    now=ctx.deps.clock(),
-                )
-        except BotError as exc:
-            await _show_problem(ctx, view["id"], meta, exc)
-            return
-        await show_form(ctx, view["id"], meta.channel_id, editing, rev=meta.rev + 1)
-
-    return preview
-
-
-async def _show_problem(ctx: SlackContext, view_id: str, meta: CommsMeta, exc: BotError) -> None:
-    """Keep what the person typed (same block ids) and say what is wrong at the top."""
-    async with ctx.flow() as session:
-        if meta.draft_id is not None:
-            editing = await comms_flows.edit_draft(
-                session=session,
-                config=ctx.deps.config,
-                templates=ctx.deps.templates,
-                draft_id=meta.draft_id,
-                now=ctx.deps.clock(),
-            )
-        else:
-            editing = await comms_flows.open_editing(
-                session=session,
-                config=ctx.deps.config,
-                templates=ctx.deps.templates,
-                incident_id=meta.incident_id,
-                kind=meta.kind,
-                now=ctx.deps.clock(),
-            )
-    field = exc.field if isinstance(exc, BadInput) else None
-    label = form.FIELD_NAMES.get(field or "", field or "")
-    notice = f"{label}: {error_text(exc)}" if label else error_text(exc)
-    await show_form(ctx, view_id, meta.channel_id, editing, rev=meta.rev, notice=notice)
-
-
-def _save(ctx: SlackContext) -> Any:
-    """The ack part: save the version (its errors go back into the form), hand over the result."""
-
-    async def save(ack: AsyncAck, body: Body, view: Body, context: AsyncBoltContext) -> None:
-        meta = CommsMeta.model_validate_json(view["private_metadata"])
-        user_id = body["user"]["id"]
-        try:
-            submitted = form.read(view)
-            async with ctx.flow() as session:
-                saved = await comms_flows.save(
-                    session=session,
-                    config=ctx.deps.config,
-                    templates=ctx.deps.templates,
-                    incident_id=meta.incident_id,
-                    kind=meta.kind,
-                    draft_id=meta.draft_id,
-                    title=submitted.title,
-                    text=submitted.text,
-                    changes=submitted.changes,
-                    rendered_digest=meta.digest,
-                    actor=user_id,
-                    now=ctx.deps.clock(),
-                )
-        except BotError as exc:
-            await ack(
-                response_action="errors", errors={_block_of(exc, view, meta): error_text(exc)}
-            )
-            return
-        await ack()
-        context[HANDOFF] = _saved_text(saved)
-
-    return save
-
-
-def _saved(ctx: SlackContext) -> Any:
-    async def saved(body: Body, view: Body, context: AsyncBoltContext) -> None:
-        meta = CommsMeta.model_validate_json(view["private_metadata"])
-        await ctx.gateway.try_ephemeral(meta.channel_id, body["user"]["id"], context[HANDOFF])
-
-    return saved
-
-
-def _block_of(exc: BotError, view: Body, meta: CommsMeta) -> str:
-    """The input block an error belongs to (a scope-wide error goes to the window's end)."""
-    field = exc.field if isinstance(exc, BadInput) else None
-    if field == "title":
-        return title_block_id(meta.rev)
-    shown = {b.get("block_id") for b in view.get("blocks", [])}
-    for candidate in (field, "window_end" if field is None else None):
-        if candidate and field_block_id(candidate) in shown:
-            return field_block_id(candidate)
-    return text_block_id(meta.rev)
-
-
-def _saved_text(saved: comms_flows.Saved) -> str:
-    if not saved.changed:
-        return f"Nothing changed since v{saved.version}."
-    blocking = (
-        f" {len(saved.lint.errors)} required field(s) still empty." if saved.lint.errors else ""
-    )
-    return (
-        f"💾 Saved v{saved.version}.{blocking} Review it on the draft card in the channel; "
-        "*Approve & publish* is there."
     )
 
 
@@ -232,7 +109,9 @@ async def _publish(
 
 
 def _published_text(published: comms_publish.Published) -> str:
-    where = ", ".join(published.targets) or "the timeline only (no target takes this kind)"
+    if not published.targets:
+        return f"📣 Approved v{published.version}; {comms_blocks.nowhere(published.kind)}."
+    where = comms_blocks.where(published.targets)
     return f"📣 Approved v{published.version}; publishing to {where}. The card shows each result."
 
 

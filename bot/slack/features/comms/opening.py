@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.comms.drafting import digest
 from bot.comms.kinds import CommsKind
 from bot.errors import BadInput, BotError
 from bot.flows import comms as comms_flows
@@ -102,16 +101,17 @@ async def show_form(
     *,
     rev: int = 0,
     notice: str | None = None,
+    previous: CommsMeta | None = None,
 ) -> None:
-    """Put a draft into an open comms form."""
-    draft = editing.composed.draft
+    """Put a draft into an open comms form (`previous`: the form it replaces, whose text stays)."""
     meta = CommsMeta(
         incident_id=editing.incident_id,
         channel_id=channel_id,
         kind=editing.kind,
         draft_id=editing.draft_id,
+        version=previous.version if previous else editing.version,
         rev=rev,
-        digest=digest(draft.title, draft.text),
+        base=previous.base if previous else editing.base,
     )
     await ctx.gateway.update_view(view_id, draft_modal(meta, editing, notice))
 

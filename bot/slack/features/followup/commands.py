@@ -112,6 +112,7 @@ async def postmortem(ctx: SlackContext, call: Invocation) -> Reply:
             target=target,
             actor=call.user_id,
             now=ctx.deps.clock(),
+            name_of=ctx.gateway.display_name,
         )
     if target is not PostmortemState.DRAFT:
         await ctx.gateway.post(call.channel_id, followup_text.postmortem_moved(doc, call.user_id))

@@ -6,10 +6,14 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.models.views import View
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import BotError
 from bot.flows import containment as containment_flows
+from bot.flows import containment_report as report_flows
+from bot.incidents.schemas import Status
 from bot.slack.blocks import containment as containment_blocks
+from bot.slack.blocks import replies
 from bot.slack.blocks.containment import ConfirmMeta
 from bot.slack.context import SlackContext
 from bot.slack.features.playbook.common import split_value
@@ -51,6 +55,25 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             )
         await ctx.gateway.update_view(view_id, _dialog(conf, body["channel"]["id"], None))
 
+    async def mark_contained(body: dict[str, Any], action: dict[str, Any]) -> None:
+        user_id, channel_id = body["user"]["id"], body["channel"]["id"]
+        async with ctx.flow() as session:
+            done = await report_flows.mark_contained(
+                session=session,
+                config=ctx.deps.config,
+                run_id=int(action["value"]),
+                actor=user_id,
+                now=ctx.deps.clock(),
+            )
+        text = replies.status_changed(done.previous, Status.CONTAINED, user_id, done.reason)
+        await ctx.gateway.post(channel_id, text)
+
+    async def full_request(body: dict[str, Any]) -> None:
+        meta = ConfirmMeta.model_validate_json(body["view"]["private_metadata"])
+        async with ctx.flow() as session:
+            conf = await _confirmation(ctx, session, meta)
+        await ctx.gateway.push_view(body["trigger_id"], containment_blocks.full_request_modal(conf))
+
     async def confirmed(body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = ConfirmMeta.model_validate_json(view["private_metadata"])
         user_id = body["user"]["id"]
@@ -61,7 +84,25 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
 
     listen(app.action(ActionId.CONTAINMENT_RUN), run_clicked)
     listen(app.action(ActionId.CONTAINMENT_UNDO), undo_clicked)
+    listen(app.action(ActionId.CONTAINMENT_MARK_CONTAINED), mark_contained)
+    listen(app.action(ActionId.CONTAINMENT_FULL_REQUEST), full_request)
     listen(app.view(CallbackId.CONTAINMENT_CONFIRM), confirmed)
+
+
+async def _confirmation(
+    ctx: SlackContext, session: AsyncSession, meta: ConfirmMeta
+) -> containment_flows.Confirmation:
+    """The plan a confirm dialog shows, again (for its full request)."""
+    if meta.undo_of is not None:
+        return await containment_flows.undo_confirmation(session=session, run_id=meta.undo_of)
+    assert meta.action is not None
+    return await containment_flows.confirmation(
+        session=session,
+        secrets=_secrets(ctx),
+        incident_id=meta.incident_id,
+        action_key=meta.action,
+        generation=meta.generation,
+    )
 
 
 def _dialog(conf: containment_flows.Confirmation, channel_id: str, action: str | None) -> View:
