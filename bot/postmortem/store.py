@@ -95,9 +95,11 @@ async def add(
     return row.id
 
 
-async def row(*, session: AsyncSession, item_id: int) -> ActionItem:
-    """Load an action item row (for changes) or raise NotFound."""
-    found = await session.get(ActionItem, item_id, populate_existing=True)
+async def row(*, session: AsyncSession, item_id: int, lock: bool = False) -> ActionItem:
+    """Load an action item row (for changes; `lock` holds it until commit) or raise NotFound."""
+    found = await session.get(
+        ActionItem, item_id, populate_existing=True, with_for_update=lock or None
+    )
     if found is None:
         raise NotFound(f"there is no action item #{item_id}")
     return found
