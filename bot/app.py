@@ -21,6 +21,7 @@ from bot.jobs.worker import Worker
 from bot.settings import Settings
 from bot.slack import app as slack_app
 from bot.slack import runtime as slack_runtime
+from bot.slack.directory import SlackPeople
 from bot.slack.gateway import SlackGateway
 from bot.web import create_app
 
@@ -102,7 +103,11 @@ def build_app(deps: Deps, *, role: ProcessRole = ProcessRole.ALL) -> FastAPI:
     slack = slack_runtime.gateway(deps) if slack_configured(deps.settings) else None
     runtime = slack_runtime.build(deps, slack) if slack else None
     worker = build_worker(deps, slack) if role is ProcessRole.ALL else None
-    app = create_app(deps, slack_app.http_endpoint(runtime.app) if runtime else None)
+    app = create_app(
+        deps,
+        slack_app.http_endpoint(runtime.app) if runtime else None,
+        SlackPeople(slack.client) if slack else None,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -22,6 +22,7 @@ from bot.sandbox import signing
 from bot.sandbox.fake_slack import FakeSlack
 from bot.slack import app as slack_app
 from bot.slack import runtime as slack_runtime
+from bot.slack.directory import SlackPeople
 from bot.web import create_app
 
 SIGNING_SECRET = "sandbox-signing-secret"
@@ -208,7 +209,7 @@ async def serve(
     gateway = slack_runtime.gateway(deps, min_post_interval_s=pace_s, timeout_s=slack_timeout_s)
     runtime = slack_runtime.build(deps, gateway)
     worker = build_worker(deps, gateway)
-    app = create_app(deps, slack_app.http_endpoint(runtime.app))
+    app = create_app(deps, slack_app.http_endpoint(runtime.app), SlackPeople(gateway.client))
     async with serve_asgi(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         try:
             yield Stage(deps, slack, runtime, worker, http)
