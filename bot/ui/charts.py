@@ -37,11 +37,11 @@ class Bar:
 class Chart:
     title: str
     description: str
-    x_ticks: tuple[tuple[float, str], ...]
+    x_ticks: tuple[tuple[float, str, str], ...]  # x, label, text-anchor
     y_ticks: tuple[tuple[float, str], ...]
     lines: tuple[Line, ...] = ()
     bars: tuple[Bar, ...] = ()
-    markers: tuple[tuple[float, str], ...] = ()
+    markers: tuple[tuple[float, str, str], ...] = ()  # x, label, text-anchor
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -65,6 +65,7 @@ def line_chart(
     x_labels: Sequence[str],
     series: Sequence[tuple[str, str, Sequence[float | None]]],
     y_format: Callable[[float], str],
+    axis_format: Callable[[float], str] | None = None,
 ) -> Chart:
     """Lines over equally spaced categories; a None value breaks the line there."""
     values = [v for _, _, vs in series for v in vs if v is not None]
@@ -85,7 +86,7 @@ def line_chart(
         title=title,
         description=f"{title}: lines for {shown}, over {len(x_labels)} periods.",
         x_ticks=_x_ticks(x_labels, x),
-        y_ticks=tuple((y(t), y_format(t)) for t in ticks),
+        y_ticks=tuple((y(t), (axis_format or y_format)(t)) for t in ticks),
         lines=lines,
     )
 
@@ -135,17 +136,15 @@ def time_chart(
         _path([(x(at), y(v)) for at, v, _ in points]),
         tuple((x(at), y(v), label) for at, v, label in points),
     )
-    x_ticks = tuple(
-        (x(start + (end - start) * i / 3), x_format(start + (end - start) * i / 3))
-        for i in range(4)
-    )
+    shown = [start + (end - start) * i / 3 for i in range(4)]
+    x_ticks = tuple((x(at), x_format(at), _anchor(x(at))) for at in shown)
     return Chart(
         title=title,
         description=f"{title}: {len(points)} points from {x_format(start)} to {x_format(end)}.",
         x_ticks=x_ticks,
         y_ticks=tuple((y(t), y_format(t)) for t in ticks),
         lines=(line,),
-        markers=tuple((x(at), label) for at, label in markers),
+        markers=tuple((x(at), label, _anchor(x(at))) for at, label in markers),
     )
 
 
@@ -159,9 +158,18 @@ def _categories(n: int) -> Callable[[int], float]:
     return lambda i: round(LEFT + slot * (i + 0.5), 1)
 
 
-def _x_ticks(labels: Sequence[str], x: Callable[[int], float]) -> tuple[tuple[float, str], ...]:
+def _x_ticks(
+    labels: Sequence[str], x: Callable[[int], float]
+) -> tuple[tuple[float, str, str], ...]:
     every = max(1, math.ceil(len(labels) / MAX_X_LABELS))
-    return tuple((x(i), label) for i, label in enumerate(labels) if i % every == 0)
+    return tuple((x(i), label, _anchor(x(i))) for i, label in enumerate(labels) if i % every == 0)
+
+
+def _anchor(x: float) -> str:
+    """Keep labels near the edges inside the picture."""
+    if x < LEFT + 40:
+        return "start"
+    return "end" if x > WIDTH - RIGHT - 40 else "middle"
 
 
 def _known(values: Sequence[float | None]) -> list[tuple[int, float]]:

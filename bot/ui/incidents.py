@@ -14,7 +14,7 @@ from bot.flows import incident_pages
 from bot.flows.incident_pages import IncidentPage
 from bot.incidents.listing import IncidentFilter, IncidentOrder
 from bot.incidents.schemas import IncidentType, Severity, Status
-from bot.templating import format_when
+from bot.templating import format_when, zone
 from bot.ui import charts
 from bot.ui.base import ERROR_STATUS, Signed, Ui, linker, page_number
 
@@ -130,7 +130,7 @@ def incident_charts(page: IncidentPage, tz: str) -> list[charts.Chart]:
                 points,
                 markers,
                 lambda v: f"{v:.0f}%",
-                lambda at: format_when(at, tz),
+                lambda at: at.astimezone(zone(tz)).strftime("%d %b %H:%M"),
                 y_max=100,
             )
         )

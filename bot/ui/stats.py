@@ -91,7 +91,9 @@ def measure_chart(measure: str, periods: list[trends.Period], tz: str) -> charts
         (sev.value, SERIES_CSS[sev], [_minutes(p.median(measure, sev)) for p in periods])
         for sev in Severity
     ]
-    return charts.line_chart(f"Median time to {measure}", labels, series, _minutes_label)
+    return charts.line_chart(
+        f"Median time to {measure}", labels, series, _minutes_label, axis_label
+    )
 
 
 def _minutes(value: timedelta | None) -> float | None:
@@ -100,3 +102,14 @@ def _minutes(value: timedelta | None) -> float | None:
 
 def _minutes_label(minutes: float) -> str:
     return format_duration(timedelta(minutes=minutes))
+
+
+def axis_label(minutes: float) -> str:
+    """Short labels for a time axis: 0, 45 min, 2.5 h, 3 d."""
+    if minutes == 0:
+        return "0"
+    if minutes < 120:
+        return f"{minutes:g} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.3g} h"
+    return f"{minutes / 1440:.3g} d"
