@@ -105,6 +105,7 @@ class Signer:
         return SignInState(secrets.token_urlsafe(24), secrets.token_urlsafe(24), next_url, expires)
 
     def dump_sign_in(self, state: SignInState) -> str:
+        """The round trip's state as a cookie value."""
         return str(self._signin.dumps(asdict(state)))
 
     def read_sign_in(self, value: str | None, now: datetime) -> SignInState | None:

@@ -151,7 +151,7 @@ async def test_only_owners_and_managers_change_items_and_slack_follows(stage: St
         headers={"X-Requested-With": "fetch"},
     )
     assert refused.status_code == 403
-    assert refused.text == "Only its owner (<@U_BOB>) or a manager may change action item #1."
+    assert refused.text == "Only its owner (@Bob Baker) or a manager may change action item #1."
     assert (await items(stage))[0].state == "open"
 
     dave = await signed_in(stage, "U_DAVE")  # a manager

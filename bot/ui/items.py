@@ -17,6 +17,7 @@ from bot.flows.item_board import Board, BoardQuery
 from bot.postmortem.schemas import ActionKind, ActionState
 from bot.postmortem.store import ItemCount, ItemOrder
 from bot.ui.base import ERROR_STATUS, Signed, Ui, checked_form, is_inline, linker, page_number
+from bot.ui.render import plain_text
 from bot.websession import safe_next
 
 PAGE_SIZES = (50, 100, 200)
@@ -85,7 +86,6 @@ def router(ui: Ui) -> APIRouter:
             changed=request.query_params.get("changed", ""),
             kinds=list(ActionKind),
             states=list(STATE_CHOICES),
-            page_sizes=PAGE_SIZES,
             here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         )
 
@@ -107,7 +107,8 @@ def router(ui: Ui) -> APIRouter:
         except BotError as exc:
             status = ERROR_STATUS.get(type(exc), 400)
             if is_inline(request):
-                return Response(str(exc), status_code=status, media_type="text/plain")
+                said = plain_text(str(exc), await ui.names())
+                return Response(said, status_code=status, media_type="text/plain")
             return await ui.error(viewer, status, str(exc))
         if is_inline(request):
             today = item_flows.today(ui.deps.config, ui.deps.clock())
@@ -140,10 +141,17 @@ def parse_query(params: Mapping[str, str], page: int) -> BoardQuery:
             order=ItemOrder(params.get("sort", "due")),
             descending=params.get("desc") == "1",
             page=page,
-            per_page=int(params.get("per_page", PAGE_SIZES[0])),
+            per_page=_page_size(params.get("per_page")),
         )
     except (KeyError, ValueError) as exc:
         raise BadInput(f"a filter is not one this page knows ({exc})") from exc
+
+
+def _page_size(value: str | None) -> int:
+    size = int(value or PAGE_SIZES[0])
+    if size not in PAGE_SIZES:
+        raise BadInput(f"per_page must be one of {', '.join(map(str, PAGE_SIZES))}")
+    return size
 
 
 def _state(value: str) -> ActionState:

@@ -112,9 +112,12 @@ def _token_text(found: re.Match[str], people: Mapping[str, Person]) -> str:
     return f"#{groups[2]}"
 
 
+def plain_text(text: str, people: Mapping[str, Person]) -> str:
+    """Slack-formatted text as plain text: mentions become names (for messages to scripts)."""
+    return MENTION.sub(lambda m: "@" + name_of(people, m.group(1) or m.group(2)), text)
+
+
 @pass_context
 def _markdown_html(context: Context, text: str) -> Markup:
     """Markdown (raw HTML in it is escaped, not passed through) as HTML, people by name."""
-    people = context["people"]
-    named = MENTION.sub(lambda m: "@" + name_of(people, m.group(1) or m.group(2)), text)
-    return Markup(_markdown.render(named))
+    return Markup(_markdown.render(plain_text(text, context["people"])))
