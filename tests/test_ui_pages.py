@@ -219,7 +219,7 @@ async def test_incident_pages_and_response_times(stage: Stage) -> None:
     )
     times = await browser.get("/ui/response-times?days=30")
     assert times.status_code == 200 and times.text.count("<svg") == 4
-    assert "Median time to acknowledge per period" in times.text
+    assert "Median time to acknowledge per period with incidents" in times.text
     assert (await browser.get("/ui/response-times?days=7")).status_code == 400
     headers = times.headers
     assert "default-src 'self'" in headers["content-security-policy"]
@@ -301,3 +301,19 @@ async def test_sign_in_with_slack(stage: Stage) -> None:
         assert cancelled.status_code == 400 and "Sign-in was cancelled" in cancelled.text
         forged = await browser.get("/ui/auth/slack", params={"code": "x", "state": "y"})
         assert forged.status_code == 400 and "ib_session" not in forged.cookies
+
+
+def test_chart_geometry_and_axis_labels() -> None:
+    from bot.ui import charts
+    from bot.ui.stats import axis_label
+
+    assert charts.nice_ticks(83) == [0, 25, 50, 75, 100]
+    assert charts.nice_ticks(0) == [0.0, 1.0]
+    assert [axis_label(m) for m in (0, 45, 150, 4320)] == ["0", "45m", "2.5h", "3d"]
+    chart = charts.line_chart(
+        "Median time to contain", ["w1", "w2", "w3"], [("P1", "series-0", [10, None, 30])], str
+    )
+    [line] = chart.lines
+    assert line.path.count("M") == 2 and "L" not in line.path  # a gap lifts the pen
+    assert [label for *_, label in line.dots] == ["P1 w1: 10", "P1 w3: 30"]
+    assert chart.x_ticks[0][2] == "middle" and chart.y_ticks[-1][1] == "30"

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 12, 36
-MAX_X_LABELS = 8
+LEFT, RIGHT, TOP, BOTTOM = 64, 20, 12, 40
+MAX_X_LABELS = 6
 
 
 @dataclass(frozen=True)

@@ -105,11 +105,11 @@ def _minutes_label(minutes: float) -> str:
 
 
 def axis_label(minutes: float) -> str:
-    """Short labels for a time axis: 0, 45 min, 2.5 h, 3 d."""
+    """Short labels for a time axis: 0, 45m, 2.5h, 3d."""
     if minutes == 0:
         return "0"
     if minutes < 120:
-        return f"{minutes:g} min"
+        return f"{minutes:g}m"
     if minutes < 48 * 60:
-        return f"{minutes / 60:.3g} h"
-    return f"{minutes / 1440:.3g} d"
+        return f"{minutes / 60:.2g}h"
+    return f"{minutes / 1440:.2g}d"
