@@ -20,6 +20,7 @@ from bot.jobs import handlers as job_handlers
 from bot.jobs.worker import Worker
 from bot.settings import Settings
 from bot.slack import runtime as slack_runtime
+from bot.slack.directory import SlackPeople
 from bot.slack.runtime import SlackRuntime
 from bot.web import create_app
 
@@ -106,7 +107,11 @@ def build_app(deps: Deps, *, role: ProcessRole = ProcessRole.ALL) -> FastAPI:
     configured = slack_configured(deps.settings)
     runtime = slack_runtime.build(deps, slack_runtime.gateway(deps)) if configured else None
     worker = build_worker(deps, runtime) if role is ProcessRole.ALL else None
-    app = create_app(deps, runtime.endpoint() if runtime else None)
+    app = create_app(
+        deps,
+        runtime.endpoint() if runtime else None,
+        SlackPeople(runtime.ctx.gateway.client) if runtime else None,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -13,7 +13,7 @@ from bot.comms.schemas import ZoneName
 from bot.comms.targets import Targets
 from bot.errors import ConfigError
 from bot.incidents.schemas import IncidentType, Role, Severity
-from bot.postmortem.schemas import ActionKind
+from bot.postmortem.schemas import ActionKind, ItemEditor
 
 
 class _Strict(BaseModel):
@@ -135,6 +135,13 @@ class Followup(_Strict):
     )
     publish_postmortem: list[Role] = Field(default_factory=lambda: [Role.COMMANDER])
     teams: dict[str, list[str]] = Field(default_factory=dict, description="Team → user ids")
+    managers: list[str] = Field(
+        default_factory=list, description="User ids of the managers who may change any item"
+    )
+    item_changes: list[ItemEditor] = Field(
+        default_factory=lambda: [ItemEditor.OWNER, ItemEditor.MANAGER],
+        description="Who may change an action item's state or due date; [] means anyone",
+    )
     timezone: str = Field(default="UTC", description="Zone for 'today' and the postmortem")
     digest: Digest = Field(default_factory=Digest)
     stats_days: int = Field(default=30, ge=1, le=3650, description="Period of /metrics durations")
@@ -152,6 +159,23 @@ def _check_zone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {value!r}") from None
     return value
+
+
+class Web(_Strict):
+    """The managers' web pages under /ui."""
+
+    public_url: str | None = Field(
+        default=None, description="Where people reach the bot, e.g. https://incidents.example.com"
+    )
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    login_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (or http:// for local use)")
+        return value.rstrip("/") if value else value
 
 
 class Config(_Strict):
@@ -175,6 +199,7 @@ class Config(_Strict):
     comms_cadence_minutes: dict[Severity, int] = Field(default_factory=dict)
     comms_timezone: ZoneName = Field("UTC", description="IANA zone times in drafts are shown in")
     followup: Followup = Field(default_factory=Followup)
+    web: Web = Field(default_factory=Web)
 
 
 def load_config(path: Path | None) -> Config:

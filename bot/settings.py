@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite+aiosqlite:///./incidentbot.db", alias="DATABASE_URL")
     webhook_token: SecretStr | None = Field(default=None, alias="INCIDENTBOT_WEBHOOK_TOKEN")
     config_path: Path | None = Field(default=None, alias="INCIDENTBOT_CONFIG")
+    # Sign in with Slack (OpenID Connect) for the web pages; without them, login links only.
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    # Signs web sessions and login links; derived from the signing secret when unset.
+    session_secret: SecretStr | None = Field(default=None, alias="INCIDENTBOT_SESSION_SECRET")
 
     def require_serving_secrets(self) -> None:
         """Raise a one-line ConfigError naming the first missing secret `serve` needs."""

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 from starlette.datastructures import Headers
 
-from bot import api, api_followup
+from bot import api, api_followup, ui
 from bot.alerts import auth
 from bot.alerts import sources as alert_sources
 from bot.alerts.schemas import Source
@@ -24,6 +24,7 @@ from bot.errors import BadInput, NotFound
 from bot.evals.schemas import EvalIn
 from bot.flows import intake as flows
 from bot.http_errors import HTTPProblem, check_bearer
+from bot.identity import People
 from bot.metrics import MetricsMiddleware
 
 MAX_BODY = 1024 * 1024
@@ -33,8 +34,13 @@ M = TypeVar("M", bound=BaseModel)
 SlackEndpoint = Callable[[Request], Awaitable[Response]]
 
 
-def create_app(deps: Deps, slack: SlackEndpoint | None = None) -> FastAPI:
-    """Build the FastAPI app with every route, and Slack's endpoint when Slack is configured."""
+def create_app(
+    deps: Deps, slack: SlackEndpoint | None = None, people: People | None = None
+) -> FastAPI:
+    """Build the FastAPI app with every route, and Slack's endpoint when Slack is configured.
+
+    `people` tells the web pages who is who in Slack (names, time zones, Sign in with Slack).
+    """
     app = FastAPI(title="incidentbot", version="0.1.0", summary="AI incident bot for Slack")
     if slack is not None:
         app.add_api_route("/slack/events", slack, methods=["POST"], include_in_schema=False)
@@ -44,6 +50,7 @@ def create_app(deps: Deps, slack: SlackEndpoint | None = None) -> FastAPI:
     app.include_router(_ingest_router(deps))
     app.include_router(_health_router(deps))
     app.include_router(api.router(deps))
+    ui.install(app, deps, people)
     app.add_middleware(MetricsMiddleware, metrics=deps.metrics)
     return app
 

@@ -17,6 +17,17 @@ ensure_postgres() {
     || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE test" >/dev/null
 }
 
+ensure_chromium() {
+  # The browser tests drive Debian's Chromium; in CI they must run, so install it when missing.
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then return; fi
+  if [ "${CI:-}" = "true" ] || [ "$(id -u)" = "0" ]; then
+    echo "Chromium is not installed; installing it for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "Chromium is missing: the browser tests will be skipped (apt-get install chromium chromium-driver)"
+  fi
+}
+
 echo "== ruff"
 ruff check .
 ruff format --check .
@@ -25,6 +36,7 @@ mypy bot
 echo "== playbooks, templates, config"
 python -m bot check
 ensure_postgres
+ensure_chromium
 echo "== tests on SQLite"
 TEST_DATABASE=sqlite python -m pytest
 echo "== tests on PostgreSQL"

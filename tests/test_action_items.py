@@ -30,7 +30,10 @@ def config() -> Config:
     return Config.model_validate(
         {
             "channels": {"managers": "C_MANAGERS"},
-            "followup": {"teams": {"Support AI": ["U_BOB"], "Platform": ["U_CAROL", "U_DAVE"]}},
+            "followup": {
+                "teams": {"Support AI": ["U_BOB"], "Platform": ["U_CAROL", "U_DAVE"]},
+                "managers": ["U_DAVE"],
+            },
         }
     )
 
@@ -131,6 +134,31 @@ async def test_buttons_and_wont_do_modal_move_the_item(stage: Stage) -> None:
     ]
     await click(ActionId.ITEM_DONE)  # a stale button: refused with a clear message
     assert "already done" in replies(stage)[-1]
+
+
+async def test_only_the_owner_or_a_manager_may_change_an_item(stage: Stage) -> None:
+    start_clock(stage, MONDAY)
+    channel = await open_incident(stage)
+    await add(stage, channel, '"Add refund eval" <@U_BOB> eval_case')
+    message = item_message(stage, channel, 1)
+    await stage.click(
+        ActionId.ITEM_DONE, "1", user="U_CAROL", channel=channel, message_ts=message.ts
+    )
+    await stage.click(ActionId.ITEM_WONT_DO, "1", user="U_CAROL", channel=channel)
+    await stage.command("action due 1 2026-12-21", user="U_CAROL", channel=channel)
+    await stage.settle()
+    refused = "⚠️ Only its owner (<@U_BOB>) or a manager may change action item #1."
+    assert replies(stage)[-3:] == [refused] * 3
+    assert not any(v.callback_id == CallbackId.ITEM_WONT_DO for v in stage.slack.views())
+    row = (await items(stage))[0]
+    assert (row.state, row.due_on) == ("open", date(2026, 12, 7))
+
+    await stage.click(
+        ActionId.ITEM_DONE, "1", user="U_DAVE", channel=channel, message_ts=message.ts
+    )
+    await stage.settle()
+    assert (await items(stage))[0].state == "done"  # Dave is a manager
+    assert "Done" in str(item_message(stage, channel, 1).blocks)
 
 
 @pytest.mark.parametrize(
@@ -265,6 +293,7 @@ async def test_app_home_shows_sections_and_its_buttons_work(stage: Stage) -> Non
     for title in ("My items* (13)", "My team's* (0)", "Overdue* (1)", "Recently done* (1)"):
         assert title in shown
     assert "…and 5 more" in shown
+    published = len(home.history)
 
     view = stage.slack.view_payload(home)
     click = signing.block_action(
@@ -279,7 +308,7 @@ async def test_app_home_shows_sections_and_its_buttons_work(stage: Stage) -> Non
     await stage.settle()
     assert (await items(stage))[0].state == "done"
     republished = stage.slack.home("U_BOB")
-    assert republished is not None and len(republished.history) == 1
+    assert republished is not None and len(republished.history) == published + 1  # once
     assert "My items* (12)" in str(republished.payload["blocks"])
 
 

@@ -96,6 +96,8 @@ def test_db_upgrade_check_and_manifest(tmp_path: os.PathLike[str]) -> None:
     assert command["command"] == "/incident"
     assert command["url"] == "https://bot.example.com/slack/events"
     assert "channels:manage" in manifest["oauth_config"]["scopes"]["bot"]
+    assert manifest["oauth_config"]["scopes"]["user"] == ["openid", "profile", "email"]
+    assert manifest["oauth_config"]["redirect_urls"] == ["https://bot.example.com/ui/auth/slack"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
 
 

@@ -542,3 +542,56 @@ async def test_bolt_rejects_stale_signed_requests(slack: FakeSlack) -> None:
     )
 
     assert (await app.async_dispatch(bolt_request(stale))).status == 401
+
+
+async def test_sign_in_with_slack_methods_follow_slacks_documented_shapes() -> None:
+    import base64
+    import json
+
+    import httpx
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    async with FakeSlack() as fake:
+        app = fake.workspace.settings
+        query = {
+            "response_type": "code",
+            "scope": "openid profile email",
+            "client_id": app.client_id,
+            "state": "s1",
+            "nonce": "n1",
+            "redirect_uri": "https://bot.example/ui/auth/slack",
+        }
+        async with httpx.AsyncClient() as browser:
+            assert (await browser.get(fake.authorize_url, params=query)).status_code == 200
+            back = await browser.post(fake.authorize_url, data={**query, "user": "U_BOB"})
+            bad = await browser.get(fake.authorize_url, params={**query, "client_id": "nope"})
+        assert bad.status_code == 400
+        assert back.status_code == 302
+        location = httpx.URL(back.headers["location"])
+        assert location.params["state"] == "s1"
+        code = location.params["code"]
+        client = AsyncWebClient(base_url=fake.api_url)
+        args = {"client_id": app.client_id, "code": code, "redirect_uri": query["redirect_uri"]}
+        with pytest.raises(SlackApiError, match="bad_client_secret"):
+            await client.openid_connect_token(client_secret="wrong", **args)
+        with pytest.raises(SlackApiError, match="bad_redirect_uri"):
+            await client.openid_connect_token(
+                client_secret=app.client_secret, **{**args, "redirect_uri": "https://evil.example"}
+            )
+        tokens = await client.openid_connect_token(client_secret=app.client_secret, **args)
+        assert tokens["token_type"] == "Bearer" and tokens["access_token"].startswith("xoxp-")
+        payload = tokens["id_token"].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        assert claims["iss"] == "https://slack.com" and claims["aud"] == app.client_id
+        assert claims["nonce"] == "n1" and claims["https://slack.com/user_id"] == "U_BOB"
+        with pytest.raises(SlackApiError, match="invalid_code"):  # a code works once
+            await client.openid_connect_token(client_secret=app.client_secret, **args)
+        user = AsyncWebClient(token=tokens["access_token"], base_url=fake.api_url)
+        info = await user.openid_connect_userInfo()
+        assert info["sub"] == "U_BOB" and info["https://slack.com/team_id"] == "T_FAKE"
+        assert info["email"] == "bob@example.com" and info["name"] == "Bob Baker"
+        with pytest.raises(SlackApiError, match="invalid_auth"):
+            await AsyncWebClient(
+                token="xoxp-unknown", base_url=fake.api_url
+            ).openid_connect_userInfo()

@@ -746,3 +746,34 @@ def test_render_bare_postmortem_shows_gaps(env: SandboxedEnvironment) -> None:
 )
 def test_human_duration(span: timedelta | None, text: str) -> None:
     assert human_duration(span) == text
+
+
+# --- who may change an action item --------------------------------------------------------------
+
+
+def test_item_change_rule_names_who_may() -> None:
+    from bot.errors import Forbidden
+    from bot.postmortem.permissions import ItemPeople, may_change, require_change
+    from bot.postmortem.schemas import ItemEditor as E
+
+    people = ItemPeople(
+        owner="U_BOB",
+        team="Search",
+        team_members=("U_BOB", "U_ANA"),
+        managers=("U_MGR",),
+        commander="U_CMD",
+    )
+    default = [E.OWNER, E.MANAGER]
+    assert may_change(default, people, "U_BOB") and may_change(default, people, "U_MGR")
+    assert not may_change(default, people, "U_ANA") and not may_change(default, people, "U_CMD")
+    assert may_change([E.TEAM], people, "U_ANA") and may_change([E.COMMANDER], people, "U_CMD")
+    assert may_change([], people, "U_ANYONE")  # [] means anyone, as in `permissions`
+    assert not may_change([E.TEAM], ItemPeople(owner="U_BOB"), "U_ANA")
+    with pytest.raises(Forbidden) as refused:
+        require_change(list(E), people, "U_EVE", 7)
+    assert str(refused.value) == (
+        "Only its owner (<@U_BOB>) or a member of team Search or a manager "
+        "or the incident's commander (<@U_CMD>) may change action item #7."
+    )
+    with pytest.raises(Forbidden, match=r"a manager \(none are configured\)"):
+        require_change(default, ItemPeople(owner="U_BOB"), "U_EVE", 1)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.errors import BadInput
+from bot.flows import action_item_access
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import EventKind, Severity
 from bot.jobs import queue
@@ -75,6 +76,7 @@ async def add(
     await _event(session, item, actor, now, f"added for <@{item.owner_id}>, due {due_on}")
     await _queue(session, JobKind.ITEM_POST, str(item.id), item, now)
     await _queue(session, JobKind.ITEM_ARM, f"{item.id}:{due_on}", item, now)
+    await _refresh_homes(session, now, item.owner_id)
     await schedule_digest(session=session, config=config, after=now)
     return item
 
@@ -87,14 +89,19 @@ def _check_future(due_on: date, created: date) -> None:
 async def move(
     *,
     session: AsyncSession,
+    config: Config,
     item_id: int,
     to: ActionState,
     actor: str,
     now: datetime,
     reason: str | None = None,
 ) -> ItemRecord:
-    """Start, finish, drop (with a reason) or reopen an item; every change goes on the timeline."""
-    row = await item_store.row(session=session, item_id=item_id)
+    """Start, finish, drop (with a reason) or reopen an item; every change goes on the timeline.
+
+    Only the people `followup.item_changes` names may; the owner's and the actor's App Home follow.
+    """
+    await check_may_change(session=session, config=config, item_id=item_id, actor=actor)
+    row = await item_store.row(session=session, item_id=item_id, lock=True)
     rules.transition_action(ActionState(row.state), to, reason)
     row.state, row.updated_at = to.value, now
     row.reason = reason.strip() if to is ActionState.WONT_DO and reason else None
@@ -106,6 +113,16 @@ async def move(
     await _queue(session, JobKind.ITEM_REFRESH, str(item.id), item, now)
     if to is ActionState.OPEN:
         await _queue(session, JobKind.ITEM_ARM, f"{item.id}:{item.due}", item, now)
+    await _refresh_homes(session, now, item.owner_id, actor)
+    return item
+
+
+async def check_may_change(
+    *, session: AsyncSession, config: Config, item_id: int, actor: str
+) -> ItemRecord:
+    """Return the item if `actor` may change it; else raise Forbidden naming who may."""
+    item = await item_store.record(session=session, item_id=item_id)
+    await action_item_access.check(session=session, config=config, item=item, actor=actor)
     return item
 
 
@@ -113,7 +130,8 @@ async def change_due(
     *, session: AsyncSession, config: Config, item_id: int, due_on: date, actor: str, now: datetime
 ) -> ItemRecord:
     """Move an item's due date; its reminders are re-armed for the new date."""
-    row = await item_store.row(session=session, item_id=item_id)
+    await check_may_change(session=session, config=config, item_id=item_id, actor=actor)
+    row = await item_store.row(session=session, item_id=item_id, lock=True)
     _check_future(due_on, today(config, now))
     old = row.due_on
     if old == due_on:
@@ -131,6 +149,7 @@ async def change_due(
     await _event(session, item, actor, now, f"due date {old} → {due_on}")
     await _queue(session, JobKind.ITEM_REFRESH, str(item.id), item, now)
     await _queue(session, JobKind.ITEM_ARM, f"{item.id}:{due_on}", item, now)
+    await _refresh_homes(session, now, item.owner_id, actor)
     return item
 
 
@@ -274,6 +293,13 @@ async def _queue(
         incident_id=item.incident_id,
         payload={"item": item.id, "due": item.due.isoformat()},
     )
+
+
+async def _refresh_homes(session: AsyncSession, now: datetime, *user_ids: str) -> None:
+    for user_id in dict.fromkeys(user_ids):
+        await queue.schedule(
+            session=session, kind=JobKind.ITEM_HOME, subject_key=user_id, due_at=now
+        )
 
 
 def _label(state: ActionState) -> str:

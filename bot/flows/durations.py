@@ -15,23 +15,45 @@ from bot.postmortem.rules import DurationStats
 
 
 async def summary(
-    *, session: AsyncSession, since: datetime
+    *, session: AsyncSession, since: datetime, incident_type: IncidentType | None = None
 ) -> dict[tuple[IncidentType, Severity], DurationStats]:
     """Median and p90 of each measure per (type, severity), incidents declared since `since`."""
-    stmt = select(Incident).where(
-        Incident.declared_at >= since, Incident.status != Status.DECLINED.value
-    )
-    rows = [
+    return summarize(await measured(session=session, since=since, incident_type=incident_type))
+
+
+def summarize(
+    rows: list[tuple[datetime, IncidentType, Severity, rules.Durations]],
+) -> dict[tuple[IncidentType, Severity], DurationStats]:
+    """The per-(type, severity) statistics of measured incidents."""
+    return rules.summarize_durations((t, s, d) for _, t, s, d in rows)
+
+
+async def measured(
+    *, session: AsyncSession, since: datetime, incident_type: IncidentType | None = None
+) -> list[tuple[datetime, IncidentType, Severity, rules.Durations]]:
+    """Each incident declared since `since` (declined ones aside): when, type, severity, times."""
+    stmt = select(
+        Incident.declared_at,
+        Incident.type,
+        Incident.severity,
+        Incident.first_alert_at,
+        Incident.acknowledged_at,
+        Incident.contained_at,
+        Incident.resolved_at,
+    ).where(Incident.declared_at >= since, Incident.status != Status.DECLINED.value)
+    if incident_type is not None:
+        stmt = stmt.where(Incident.type == incident_type.value)
+    return [
         (
-            IncidentType(i.type),
-            Severity(i.severity),
-            rules.durations(
-                i.first_alert_at, i.declared_at, i.acknowledged_at, i.contained_at, i.resolved_at
-            ),
+            declared,
+            IncidentType(kind),
+            Severity(severity),
+            rules.durations(first, declared, acknowledged, contained, resolved),
         )
-        for i in (await session.scalars(stmt)).all()
+        for declared, kind, severity, first, acknowledged, contained, resolved in (
+            await session.execute(stmt)
+        ).all()
     ]
-    return rules.summarize_durations(rows)
 
 
 async def metric_rows(*, session: AsyncSession, since: datetime) -> list[DurationRow]:

@@ -287,6 +287,19 @@ async def roles(*, session: AsyncSession, incident_id: int) -> dict[Role, str]:
     return {Role(r.role): r.user_id for r in rows}
 
 
+async def commanders(*, session: AsyncSession, incident_ids: Sequence[int]) -> dict[int, str]:
+    """The commander of each of these incidents that has one."""
+    if not incident_ids:
+        return {}
+    rows = await session.execute(
+        select(IncidentRole.incident_id, IncidentRole.user_id).where(
+            IncidentRole.incident_id.in_(list(set(incident_ids))),
+            IncidentRole.role == Role.COMMANDER.value,
+        )
+    )
+    return {incident_id: user_id for incident_id, user_id in rows.all()}
+
+
 async def assign_role(
     *, session: AsyncSession, incident: Incident, role: Role, user_id: str, actor: str, at: datetime
 ) -> str | None:

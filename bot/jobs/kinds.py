@@ -35,6 +35,7 @@ class JobKind(StrEnum):
     OVERDUE_OWNER = "followup.overdue_owner"
     OVERDUE_MANAGERS = "followup.overdue_managers"
     DIGEST = "followup.digest"
+    ITEM_HOME = "followup.home"  # republish one person's App Home (subject: their user id)
 
 
 # Queued once per incident as soon as its channel exists.

@@ -87,11 +87,11 @@ def summarize_durations(
 
 def _stats(group: Sequence[Durations]) -> DurationStats:
     """Summarize one group's durations."""
-    per_measure = {m: _measure([getattr(d, m) for d in group]) for m in MEASURES}
+    per_measure = {m: summarize_measure([getattr(d, m) for d in group]) for m in MEASURES}
     return DurationStats(count=len(group), **per_measure)
 
 
-def _measure(values: Sequence[timedelta | None]) -> MeasureStats | None:
+def summarize_measure(values: Sequence[timedelta | None]) -> MeasureStats | None:
     """Return count, median and p90 of the known values, or None if there are none."""
     known = sorted(v for v in values if v is not None)
     if not known:

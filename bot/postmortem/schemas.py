@@ -37,6 +37,15 @@ class ActionState(StrEnum):
         return self in (ActionState.OPEN, ActionState.IN_PROGRESS)
 
 
+class ItemEditor(StrEnum):
+    """Who may change an action item's state or due date (the config's `followup.item_changes`)."""
+
+    OWNER = "owner"  # the item's owner
+    TEAM = "team"  # a member of the item's team
+    MANAGER = "manager"  # anyone in `followup.managers`
+    COMMANDER = "commander"  # the commander of the item's incident
+
+
 @dataclass(frozen=True)
 class ActionItemFacts:
     """One postmortem action item as rules, digests and the document see it."""

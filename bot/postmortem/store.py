@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import insert_ignoring_conflicts
@@ -51,6 +53,29 @@ class ItemRecord:
         )
 
 
+class ItemOrder(StrEnum):
+    """What action item lists can be sorted by."""
+
+    DUE = "due"
+    INCIDENT = "incident"
+    OWNER = "owner"
+    TEAM = "team"
+    STATE = "state"
+    KIND = "kind"
+    ID = "id"
+
+
+_ORDER_COLUMNS: dict[ItemOrder, Any] = {
+    ItemOrder.DUE: ActionItem.due_on,
+    ItemOrder.INCIDENT: Incident.number,
+    ItemOrder.OWNER: ActionItem.owner_id,
+    ItemOrder.TEAM: ActionItem.team,
+    ItemOrder.STATE: ActionItem.state,
+    ItemOrder.KIND: ActionItem.kind,
+    ItemOrder.ID: ActionItem.id,
+}
+
+
 @dataclass(frozen=True)
 class ItemFilter:
     """Which action items to list; every field left None matches everything."""
@@ -63,6 +88,9 @@ class ItemFilter:
     due_before: date | None = None  # overdue when combined with the active states
     finished_since: datetime | None = None
     limit: int = 500
+    offset: int = 0
+    order: ItemOrder = ItemOrder.DUE
+    descending: bool = False
 
 
 async def add(
@@ -95,9 +123,11 @@ async def add(
     return row.id
 
 
-async def row(*, session: AsyncSession, item_id: int) -> ActionItem:
-    """Load an action item row (for changes) or raise NotFound."""
-    found = await session.get(ActionItem, item_id, populate_existing=True)
+async def row(*, session: AsyncSession, item_id: int, lock: bool = False) -> ActionItem:
+    """Load an action item row (for changes; `lock` holds it until commit) or raise NotFound."""
+    found = await session.get(
+        ActionItem, item_id, populate_existing=True, with_for_update=lock or None
+    )
     if found is None:
         raise NotFound(f"there is no action item #{item_id}")
     return found
@@ -112,9 +142,46 @@ async def record(*, session: AsyncSession, item_id: int) -> ItemRecord:
 
 
 async def query(*, session: AsyncSession, where: ItemFilter) -> list[ItemRecord]:
-    """Action items matching the filter, earliest due first."""
-    stmt = _filtered(_select(), where).order_by(ActionItem.due_on, ActionItem.id).limit(where.limit)
+    """Action items matching the filter, in its order (earliest due first by default)."""
+    column = _ORDER_COLUMNS[where.order]
+    first = column.desc().nulls_last() if where.descending else column.asc().nulls_last()
+    stmt = _filtered(_select(), where).order_by(first, ActionItem.due_on, ActionItem.id)
+    stmt = stmt.limit(where.limit).offset(where.offset)
     return [_record(*found) for found in (await session.execute(stmt)).all()]
+
+
+@dataclass(frozen=True)
+class ItemCount:
+    """How many matching items one owner in one team has in one state, and how many overdue."""
+
+    team: str | None
+    owner_id: str
+    state: ActionState
+    count: int
+    overdue: int
+
+
+async def counts(*, session: AsyncSession, where: ItemFilter, today: date) -> list[ItemCount]:
+    """Counts of the matching items by team, owner and state (limit and order ignored)."""
+    overdue = case((ActionItem.due_on < today, 1), else_=0)
+    stmt = _filtered(
+        select(
+            ActionItem.team, ActionItem.owner_id, ActionItem.state, func.count(), func.sum(overdue)
+        )
+        .join(Incident, Incident.id == ActionItem.incident_id)
+        .group_by(ActionItem.team, ActionItem.owner_id, ActionItem.state),
+        where,
+    )
+    return [
+        ItemCount(
+            team,
+            owner,
+            ActionState(state),
+            int(n),
+            int(late or 0) if ActionState(state).is_active else 0,
+        )
+        for team, owner, state, n, late in (await session.execute(stmt)).all()
+    ]
 
 
 def _select() -> Select[tuple[ActionItem, int, str, str | None]]:
@@ -123,9 +190,7 @@ def _select() -> Select[tuple[ActionItem, int, str, str | None]]:
     )
 
 
-def _filtered(
-    stmt: Select[tuple[ActionItem, int, str, str | None]], where: ItemFilter
-) -> Select[tuple[ActionItem, int, str, str | None]]:
+def _filtered(stmt: Select[Any], where: ItemFilter) -> Select[Any]:
     if where.owners is not None:
         stmt = stmt.where(ActionItem.owner_id.in_(list(where.owners)))
     if where.teams is not None:
@@ -183,3 +248,10 @@ async def save_postmortem(
     values = {"state": state.value, "markdown": markdown, "updated_by": actor, "updated_at": now}
     stmt = insert_ignoring_conflicts(session, Postmortem).values(incident_id=incident_id, **values)
     await session.execute(stmt.on_conflict_do_update(index_elements=["incident_id"], set_=values))
+
+
+async def teams_and_owners(*, session: AsyncSession) -> tuple[list[str], list[str]]:
+    """Every team and every owner that has an action item."""
+    teams = await session.scalars(select(ActionItem.team).distinct())
+    owners = await session.scalars(select(ActionItem.owner_id).distinct())
+    return sorted({t for t in teams if t}, key=str.casefold), sorted(owners)

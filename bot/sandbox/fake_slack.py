@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from aiohttp import web
 
 from bot.sandbox import api_conversations, api_views, response_url, wire
+from bot.sandbox.api_openid import OpenIdProvider
 from bot.sandbox.args import Args
 from bot.sandbox.model import (
     JSON,
@@ -58,6 +59,7 @@ class FakeSlack:
         self.workspace = Workspace(settings or Settings())
         if seed_defaults:
             seed(self.workspace)
+        self.openid = OpenIdProvider(self.workspace)
         self._calls: list[Call] = []
         self._faults: dict[str, list[wire.Fault]] = {}
         self._runner: web.AppRunner | None = None
@@ -71,6 +73,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{response_id}", self._response_url)
         app.router.add_get("/link/", self.socket.handle)
+        app.router.add_route("*", "/openid/connect/authorize", self._authorize)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -115,6 +118,11 @@ class FakeSlack:
     def app_token(self) -> str:
         """Return the app-level token (`xapp-…`) that opens Socket Mode connections."""
         return self.socket.app_token
+
+    @property
+    def authorize_url(self) -> str:
+        """Return where Sign in with Slack sends the browser (`/openid/connect/authorize`)."""
+        return f"{self.base_url}openid/connect/authorize"
 
     @property
     def bot_user_id(self) -> str:
@@ -293,13 +301,21 @@ class FakeSlack:
         if method == CONNECTIONS_OPEN:
             host = self.base_url.removeprefix("http://").rstrip("/")
             return 200, {}, self.socket.connections_open(token, host=host, bot_token=self.token)
+        if method == "openid.connect.token":  # the app's client id and secret, not a token
+            return self._call(lambda: self.openid.token(Args(raw)))
+        if method == "openid.connect.userInfo":  # the user token the code became
+            return self._call(lambda: self.openid.user_info(token))
         handler = wire.HANDLERS.get(method)
         if handler is None:
             return 404, {}, {"ok": False, "error": "unknown_method", "req_method": method}
         if token != self.token:
             return 200, {}, {"ok": False, "error": "not_authed" if not token else "invalid_auth"}
+        return self._call(lambda: handler(self.workspace, Args(raw)))
+
+    @staticmethod
+    def _call(run: Callable[[], JSON]) -> Reply:
         try:
-            return 200, {}, handler(self.workspace, Args(raw))
+            return 200, {}, run()
         except SlackError as exc:
             return 200, {}, {"ok": False, "error": exc.error, **exc.extra}
 
@@ -326,6 +342,17 @@ class FakeSlack:
         except SlackError as exc:
             return web.Response(status=400, text=exc.error)
         return web.Response(text="ok")
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """Sign in with Slack's consent page (GET) and the choice made on it (POST)."""
+        if request.method == "GET":
+            status, page = self.openid.consent_page(dict(request.query))
+            return web.Response(status=status, text=page, content_type="text/html")
+        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        status, where = self.openid.decide(form)
+        if status != 302:
+            return web.Response(status=status, text=where)
+        raise web.HTTPFound(where)
 
     async def _delay(self) -> None:
         if self.latency_s > 0:

@@ -24,6 +24,7 @@ from bot.sandbox import socket_mode as socket
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.model import JSON
 from bot.slack import runtime as slack_runtime
+from bot.slack.directory import SlackPeople
 from bot.web import create_app
 
 SIGNING_SECRET = "sandbox-signing-secret"
@@ -239,7 +240,7 @@ async def serve(
     gateway = slack_runtime.gateway(deps, min_post_interval_s=pace_s, timeout_s=slack_timeout_s)
     runtime = slack_runtime.build(deps, gateway)
     worker = build_worker(deps, runtime)
-    app = create_app(deps, runtime.endpoint())
+    app = create_app(deps, runtime.endpoint(), SlackPeople(gateway.client))
     async with serve_asgi(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         try:
             await runtime.start_socket_mode(ping_interval_s=SOCKET_PING_S)  # with an app token

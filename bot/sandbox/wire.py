@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +56,17 @@ async def read_args(request: web.Request) -> tuple[JSON, str | None]:
     token = raw.pop("token", None)
     if header.lower().startswith("bearer "):
         token = header[7:].strip()
+    elif header.lower().startswith("basic "):  # client id and secret, as the OAuth methods take
+        raw.update(_basic(header[6:].strip()))
     return raw, token
+
+
+def _basic(credentials: str) -> JSON:
+    try:
+        client_id, _, secret = base64.b64decode(credentials).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError("malformed Basic credentials") from exc
+    return {"client_id": client_id, "client_secret": secret}
 
 
 def _form_value(value: Any) -> str:

@@ -51,6 +51,8 @@ class Settings:
     bot_user_id: str = BOT_USER_ID
     bot_id: str = BOT_ID
     bot_name: str = BOT_NAME
+    client_id: str = "1000000001.2000000002"  # the app's, for Sign in with Slack
+    client_secret: str = "fake-client-secret"
     trigger_ttl_s: float = 3.0
     min_post_interval_s: float | None = 1.0
     public_post_without_join: bool = False

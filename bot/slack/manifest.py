@@ -22,6 +22,7 @@ BOT_SCOPES = [
     "im:write",  # DM a new role holder their duties
 ]
 BOT_EVENTS = ["reaction_added", "pin_added", "app_home_opened"]
+USER_SCOPES = ["openid", "profile", "email"]  # Sign in with Slack for the web pages
 
 
 def manifest(
@@ -57,7 +58,10 @@ def manifest(
             "bot_user": {"display_name": "incidentbot", "always_online": True},
             "slash_commands": [command],
         },
-        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "oauth_config": {
+            "redirect_urls": [f"{url.rstrip('/')}/ui/auth/slack"],
+            "scopes": {"bot": BOT_SCOPES, "user": USER_SCOPES},
+        },
         "settings": settings,
     }
 

@@ -19,6 +19,7 @@ from bot.jobs.queue import Claimed
 from bot.postmortem.store import ItemRecord
 from bot.slack.blocks import followup as followup_blocks
 from bot.slack.blocks import followup_text
+from bot.slack.blocks.home import home_view
 from bot.slack.gateway import PostKey
 
 
@@ -36,6 +37,7 @@ def handlers(env: JobEnv) -> dict[JobKind, Handler]:
             JobKind.OVERDUE_OWNER: work.overdue_owner,
             JobKind.OVERDUE_MANAGERS: work.overdue_managers,
             JobKind.DIGEST: work.digest,
+            JobKind.ITEM_HOME: work.home,
         },
     )
 
@@ -144,6 +146,15 @@ class _FollowupWork:
             await item_flows.schedule_digest(
                 session=session, config=config, after=max(now, scheduled)
             )
+
+    async def home(self, work: Claimed) -> None:
+        """Republish one person's App Home after their items changed."""
+        deps = self.env.deps
+        async with session_scope(deps.sessions) as session:
+            data = await item_flows.home(
+                session=session, config=deps.config, user_id=work.subject_key, now=deps.clock()
+            )
+        await self.env.need_slack().publish_home(work.subject_key, home_view(data))
 
     async def _item(self, work: Claimed) -> ItemRecord:
         async with session_scope(self.env.deps.sessions) as session:

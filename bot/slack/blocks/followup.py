@@ -40,12 +40,11 @@ TEXT_MAX = 2500
 
 
 class ItemMeta(BaseModel):
-    """What the won't-do modal remembers: the item, and whether it was opened from the Home."""
+    """What the won't-do modal remembers: the item."""
 
     model_config = ConfigDict(frozen=True)
 
     item_id: int
-    from_home: bool = False
 
 
 def due_words(due: date, today: date) -> str:

@@ -31,33 +31,32 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     listen(app.event("app_home_opened"), _home_opened(ctx))
 
 
-def _from_home(body: dict[str, Any]) -> bool:
-    return (body.get("container") or {}).get("type") == "view"
-
-
 def _moved(ctx: SlackContext, state: ActionState) -> Callable[..., Awaitable[None]]:
     async def listener(body: dict[str, Any], action: dict[str, Any]) -> None:
-        user_id = body["user"]["id"]
         async with ctx.flow() as session:
             await item_flows.move(
                 session=session,
+                config=ctx.deps.config,
                 item_id=int(action["value"]),
                 to=state,
-                actor=user_id,
+                actor=body["user"]["id"],
                 now=ctx.deps.clock(),
             )
-        # The item's message is edited by the queued work the flow woke; the Home is ours.
-        if _from_home(body):
-            await publish_home(ctx, user_id)
+        # The item's message and the App Homes are refreshed by the work the flow queued.
 
     return listener
 
 
 def _ask_reason(ctx: SlackContext) -> Callable[..., Awaitable[None]]:
     async def listener(body: dict[str, Any], action: dict[str, Any]) -> None:
-        async with ctx.flow() as session:
-            item = await item_flows.get(session=session, item_id=int(action["value"]))
-        meta = followup_blocks.ItemMeta(item_id=item.id, from_home=_from_home(body))
+        async with ctx.flow() as session:  # refuse before the form is filled in, not after
+            item = await item_flows.check_may_change(
+                session=session,
+                config=ctx.deps.config,
+                item_id=int(action["value"]),
+                actor=body["user"]["id"],
+            )
+        meta = followup_blocks.ItemMeta(item_id=item.id)
         today = item_flows.today(ctx.deps.config, ctx.deps.clock())
         await ctx.gateway.open_view(
             body["trigger_id"], followup_blocks.wont_do_modal(item, meta, today)
@@ -86,18 +85,16 @@ def _reason_given(ctx: SlackContext) -> Callable[..., Awaitable[None]]:
     async def listener(body: dict[str, Any], view: dict[str, Any]) -> None:
         reason = _reason(view)
         meta = followup_blocks.ItemMeta.model_validate_json(view["private_metadata"])
-        user_id = body["user"]["id"]
         async with ctx.flow() as session:
             await item_flows.move(
                 session=session,
+                config=ctx.deps.config,
                 item_id=meta.item_id,
                 to=ActionState.WONT_DO,
-                actor=user_id,
+                actor=body["user"]["id"],
                 now=ctx.deps.clock(),
                 reason=reason,
             )
-        if meta.from_home:
-            await publish_home(ctx, user_id)
 
     return listener
 
