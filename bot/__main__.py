@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -38,6 +38,9 @@ def serve(
         "all", help="all: serve and run queued work; web: serve only (run `incidentbot worker`)."
     ),
     migrate: bool = typer.Option(True, help="Upgrade the database at start; else refuse if old."),
+    access_log: bool = typer.Option(
+        True, help="Log each request: method, path (never the query string), status, duration."
+    ),
 ) -> None:
     """Serve Slack callbacks and alert webhooks over HTTP."""
     import os
@@ -52,31 +55,25 @@ def serve(
         settings.require_serving_secrets()
         _require_database(settings.database_url)
         asyncio.run(composition.ensure_schema(settings, upgrade=migrate))
+        options: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "access_log": False,  # ours leaves out query strings (see bot.metrics)
+            "timeout_keep_alive": KEEP_ALIVE_S,
+            "timeout_graceful_shutdown": GRACEFUL_S,
+        }
+        composition.configure_logging(access_log=access_log)
         if workers > 1:
             os.environ["INCIDENTBOT_ROLE"] = process_role.value  # read by each worker process
-            uvicorn.run(
-                "bot.app:app_from_env",
-                factory=True,
-                host=host,
-                port=port,
-                workers=workers,
-                log_level="warning",
-                timeout_keep_alive=KEEP_ALIVE_S,
-                timeout_graceful_shutdown=GRACEFUL_S,
-            )
+            os.environ["INCIDENTBOT_ACCESS_LOG"] = "1" if access_log else "0"
+            uvicorn.run("bot.app:app_from_env", factory=True, workers=workers, **options)
             return
-        app = composition.build_app(composition.build_deps(settings), role=process_role)
+        deps = composition.build_deps(settings)
+        app = composition.build_app(deps, role=process_role, access_log=access_log)
     except ConfigError as exc:
         _fail(str(exc))
         return
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="info",
-        timeout_keep_alive=KEEP_ALIVE_S,
-        timeout_graceful_shutdown=GRACEFUL_S,
-    )
+    uvicorn.run(app, log_level="info", **options)
 
 
 def _role(value: str) -> ProcessRole:
@@ -99,6 +96,7 @@ def worker(
     try:
         _require_database(settings.database_url)
         asyncio.run(composition.ensure_schema(settings, upgrade=migrate))
+        composition.configure_logging(access_log=False)
         asyncio.run(composition.run_worker(settings))
     except ConfigError as exc:
         _fail(str(exc))
@@ -125,14 +123,30 @@ def _require_database(url: str) -> None:
 async def _ping(url: str) -> None:
     from sqlalchemy import text
 
-    from bot.db import make_engine
+    from bot.db import is_sqlite, make_engine
 
+    if is_sqlite(url):
+        _ping_sqlite(url)  # the driver's own thread would outlive a failed connect
+        return
     engine = make_engine(url)
     try:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     finally:
         await engine.dispose()
+
+
+def _ping_sqlite(url: str) -> None:
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    path = make_url(url).database or ":memory:"
+    try:
+        sqlite3.connect(path).close()
+    except sqlite3.Error as exc:
+        raise OperationalError("SELECT 1", None, exc) from exc
 
 
 @cli.command()

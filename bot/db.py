@@ -67,11 +67,19 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Create the async engine; SQLite gets WAL, a busy timeout and write-ahead locking."""
+POOL_TIMEOUT_S = 1.0  # no free connection this soon: answer "busy" (503), never hang
+
+
+def make_engine(url: str, *, pool_size: int = 20, **kwargs: Any) -> AsyncEngine:
+    """Create the async engine; SQLite gets WAL, a busy timeout and write-ahead locking.
+
+    PostgreSQL gets at most `pool_size` connections; waiting longer than POOL_TIMEOUT_S for one
+    raises sqlalchemy.exc.TimeoutError, which the web app answers 503 with Retry-After.
+    """
     if not is_sqlite(url):
-        kwargs.setdefault("pool_size", 20)
-        kwargs.setdefault("max_overflow", 20)
+        kwargs.setdefault("pool_size", pool_size)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", POOL_TIMEOUT_S)
         kwargs.setdefault("pool_recycle", 1800)  # no pre-ping: it costs a round trip per request
         return create_async_engine(url, **kwargs)
     engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)

@@ -11,9 +11,17 @@ from bot.deps import Deps
 class HTTPProblem(Exception):
     """An HTTP error answered as {"error": ..., "field": ...}."""
 
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        field: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.field = status, message, field
+        self.headers = headers or {}
 
 
 def check_bearer(deps: Deps, request: Request) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
@@ -10,6 +11,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+access = logging.getLogger("incidentbot.access")
 
 
 class Metrics:
@@ -91,11 +94,16 @@ class DurationCollector(Collector):
 
 
 class MetricsMiddleware:
-    """Count every request by its route template (not its raw path, to keep labels bounded)."""
+    """Count every request by its route template (not its raw path, to keep labels bounded).
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    With `access_log`, also log one line per request: method, path (never the query string,
+    which may carry tokens), status and duration.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, access_log: bool = False) -> None:
         self.app = app
         self.metrics = metrics
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -113,8 +121,17 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = _route_template(scope)
+            elapsed = time.perf_counter() - started
             self.metrics.requests.labels(scope["method"], route, str(status["code"])).inc()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+            self.metrics.latency.labels(route).observe(elapsed)
+            if self.access_log:
+                access.info(
+                    "%s %s %d %.1f ms",
+                    scope["method"],
+                    scope["path"],
+                    status["code"],
+                    elapsed * 1e3,
+                )
 
 
 def _route_template(scope: Scope) -> str:

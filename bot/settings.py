@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
     database_url: str = Field(default="sqlite+aiosqlite:///./incidentbot.db", alias="DATABASE_URL")
+    # Most connections one process opens (PostgreSQL), plus one for LISTEN. The default lets four
+    # processes share PostgreSQL's default of 100 connections with room to spare.
+    database_pool_size: int = Field(default=20, ge=1, le=500, alias="DATABASE_POOL_SIZE")
     webhook_token: SecretStr | None = Field(default=None, alias="INCIDENTBOT_WEBHOOK_TOKEN")
     config_path: Path | None = Field(default=None, alias="INCIDENTBOT_CONFIG")
     # Sign in with Slack (OpenID Connect) for the web pages; without them, login links only.

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import Headers
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot import api, api_followup, ui
 from bot.alerts import auth
 from bot.alerts import sources as alert_sources
 from bot.alerts.schemas import Source
 from bot.alerts.sources import pagerduty
+from bot.batching import GroupCommit
 from bot.changes.schemas import ChangeIn
-from bot.db import session_scope
+from bot.db import POOL_TIMEOUT_S, session_scope
 from bot.deps import Deps, WebhookSecrets
 from bot.errors import BadInput, NotFound
 from bot.evals.schemas import EvalIn
@@ -27,15 +33,21 @@ from bot.http_errors import HTTPProblem, check_bearer
 from bot.identity import People
 from bot.metrics import MetricsMiddleware
 
+log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 M = TypeVar("M", bound=BaseModel)
 
 
-SlackEndpoint = Callable[[Request], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+SlackEndpoint = Endpoint
 
 
 def create_app(
-    deps: Deps, slack: SlackEndpoint | None = None, people: People | None = None
+    deps: Deps,
+    slack: SlackEndpoint | None = None,
+    people: People | None = None,
+    *,
+    access_log: bool = False,
 ) -> FastAPI:
     """Build the FastAPI app with every route, and Slack's endpoint when Slack is configured.
 
@@ -47,20 +59,79 @@ def create_app(
     app.state.deps = deps
     app.add_exception_handler(HTTPProblem, _problem_response)  # type: ignore[arg-type]
     app.add_exception_handler(NotFound, _not_found_response)  # type: ignore[arg-type]
-    app.include_router(_ingest_router(deps))
+    app.add_exception_handler(PoolTimeout, _busy_response)  # type: ignore[arg-type]
+    app.add_exception_handler(OperationalError, _unavailable_response)  # type: ignore[arg-type]
+    alerts = alert_endpoint(deps)
+    app.include_router(_ingest_router(deps, alerts))
     app.include_router(_health_router(deps))
     app.include_router(api.router(deps))
     ui.install(app, deps, people)
-    app.add_middleware(MetricsMiddleware, metrics=deps.metrics)
+    hot = {"/alerts/{source}": alerts} | ({"/slack/events": slack} if slack else {})
+    app.add_middleware(HotPaths, routes={p: Route(p, e, methods=["POST"]) for p, e in hot.items()})
+    app.add_middleware(MetricsMiddleware, metrics=deps.metrics, access_log=access_log)
     return app
+
+
+class HotPaths:
+    """The two busiest routes, served without FastAPI's per-request routing and middleware.
+
+    In an incident, monitors and Slack post here hundreds of times a second, and FastAPI's
+    router, dependency machinery and the page middleware cost more than the work itself. The
+    same endpoints are registered with FastAPI too, for the OpenAPI document.
+    """
+
+    def __init__(self, app: ASGIApp, routes: dict[str, Route]) -> None:
+        self.app = app
+        self.slack = routes.get("/slack/events")
+        self.alerts = routes["/alerts/{source}"]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        hot = self._match(scope) if scope["type"] == "http" else None
+        if hot is None:
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = hot  # names the route in metrics and the access log
+        request = Request(scope, receive)
+        try:
+            response = await hot.endpoint(request)
+        except HTTPProblem as exc:
+            response = await _problem_response(request, exc)
+        except PoolTimeout as exc:
+            response = await _busy_response(request, exc)
+        except OperationalError as exc:
+            response = await _unavailable_response(request, exc)
+        await response(scope, receive, send)
+
+    def _match(self, scope: Scope) -> Route | None:
+        path: str = scope["path"]
+        if scope["method"] != "POST":
+            return None
+        if path == "/slack/events":
+            return self.slack
+        source = path.removeprefix("/alerts/")
+        if source != path and source and "/" not in source:
+            scope["path_params"] = {"source": source}
+            return self.alerts
+        return None
 
 
 async def _problem_response(_: Request, exc: HTTPProblem) -> JSONResponse:
     body: dict[str, Any] = {"error": exc.message}
     if exc.field:
         body["field"] = exc.field
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return JSONResponse(body, status_code=exc.status, headers=headers)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    return JSONResponse(body, status_code=exc.status, headers=headers | exc.headers)
+
+
+async def _unavailable_response(_: Request, exc: OperationalError) -> JSONResponse:
+    log.warning("database unavailable: %s", str(exc.orig or exc).splitlines()[0][:300])
+    body = {"error": "the database is unavailable right now; nothing was stored"}
+    return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+
+
+async def _busy_response(_: Request, exc: PoolTimeout) -> JSONResponse:
+    body = {"error": f"the database is busy: no free connection within {POOL_TIMEOUT_S:g} s"}
+    return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
 
 
 async def _not_found_response(_: Request, exc: NotFound) -> JSONResponse:
@@ -72,16 +143,12 @@ def _json_body_doc(model: type[BaseModel] | None = None) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-def _ingest_router(deps: Deps) -> APIRouter:
-    router = APIRouter()
+def alert_endpoint(deps: Deps) -> Endpoint:
+    """POST /alerts/{source}: 202 once the delivery is stored, with what became of it."""
+    intake = _intake(deps)
 
-    @router.post(
-        "/alerts/{source}",
-        status_code=202,
-        openapi_extra=_json_body_doc(),
-        summary="Receive an alert webhook from a monitor",
-    )
-    async def receive_alert(source: str, request: Request) -> JSONResponse:
+    async def receive_alert(request: Request) -> JSONResponse:
+        source = request.path_params["source"]
         try:
             src = Source(source)
         except ValueError:
@@ -92,7 +159,7 @@ def _ingest_router(deps: Deps) -> APIRouter:
         payload = _decode(raw)
         if src == Source.PAGERDUTY and pagerduty.is_ping(payload):
             return JSONResponse({"pong": True}, status_code=200)  # PagerDuty's subscription test
-        result = await _ingest(deps, src, raw, payload)
+        result = await _ingest(deps, intake, src, raw, payload)
         return JSONResponse(
             {
                 "delivery": result.delivery_id,
@@ -103,6 +170,21 @@ def _ingest_router(deps: Deps) -> APIRouter:
             },
             status_code=202,
         )
+
+    return receive_alert
+
+
+def _ingest_router(deps: Deps, alerts: Endpoint) -> APIRouter:
+    router = APIRouter()
+
+    @router.post(
+        "/alerts/{source}",
+        status_code=202,
+        openapi_extra=_json_body_doc(),
+        summary="Receive an alert webhook from a monitor",
+    )
+    async def receive_alert(source: str, request: Request) -> Response:
+        return await alerts(request)  # served by HotPaths; registered for the OpenAPI document
 
     @router.post(
         "/changes",
@@ -138,23 +220,37 @@ def _ingest_router(deps: Deps) -> APIRouter:
     return router
 
 
-async def _ingest(deps: Deps, src: Source, raw: bytes, payload: Any) -> flows.IngestResult:
+Intake = GroupCommit[flows.Delivery, flows.IngestResult]
+
+
+def _intake(deps: Deps) -> Intake:
+    """Concurrent deliveries are stored together, in one transaction (see bot.batching)."""
+
+    async def write(batch: Sequence[flows.Delivery]) -> list[flows.IngestResult]:
+        async with session_scope(deps.sessions) as session:
+            results = await flows.ingest(
+                session=session, config=deps.config, deliveries=batch, now=deps.clock()
+            )
+        if any(r.stored for r in results):
+            deps.wake_worker()
+        return results
+
+    # A full pool or a lost database fails every delivery of the batch alike (503); anything
+    # else is retried one by one, so a delivery the database refuses fails alone.
+    return GroupCommit(
+        write, alone_on=lambda exc: not isinstance(exc, PoolTimeout | OperationalError)
+    )
+
+
+async def _ingest(
+    deps: Deps, intake: Intake, src: Source, raw: bytes, payload: Any
+) -> flows.IngestResult:
     try:
         alerts = alert_sources.parse(src, payload)
     except BadInput as exc:
         deps.metrics.alerts.labels(src.value, "rejected").inc()
         raise HTTPProblem(422, exc.reason, field=exc.field) from exc
-    async with session_scope(deps.sessions) as session:
-        result = await flows.ingest_alerts(
-            session=session,
-            config=deps.config,
-            source=src,
-            body=raw.decode("utf-8"),
-            alerts=alerts,
-            now=deps.clock(),
-        )
-    if result.stored:
-        deps.wake_worker()
+    result = await intake.submit(flows.Delivery(src, raw.decode("utf-8"), alerts))
     deps.metrics.alerts.labels(src.value, "stored").inc(result.stored)
     deps.metrics.alerts.labels(src.value, "duplicate").inc(result.duplicates)
     deps.metrics.incidents_opened.labels(src.value).inc(len(result.opened))
@@ -194,13 +290,20 @@ async def _read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY:
         raise HTTPProblem(413, f"body is {declared} bytes; the limit is {MAX_BODY} (1 MiB)")
+    # ASGI messages read directly: an async generator per request (request.stream()) costs
+    # more than the rest of reading the body when a monitor sends a thousand a second.
     chunks, size = [], 0
-    async for chunk in request.stream():
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise HTTPProblem(400, "the client went away before sending the whole body")
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY:
             raise HTTPProblem(413, f"body is over the {MAX_BODY}-byte (1 MiB) limit")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def _decode(raw: bytes) -> Any:
@@ -238,6 +341,10 @@ def _health_router(deps: Deps) -> APIRouter:
         try:
             async with deps.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
+        except PoolTimeout:
+            pool = deps.settings.database_pool_size
+            error = f"every database connection is in use (DATABASE_POOL_SIZE={pool})"
+            return JSONResponse({"status": "busy", "error": error}, status_code=503)
         except Exception as exc:  # any driver error means not ready
             return JSONResponse({"status": "unavailable", "error": str(exc)[:300]}, status_code=503)
         return JSONResponse({"status": "ok"})

@@ -2,39 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.alerts import rules
 from bot.alerts.schemas import AlertStatus, NormalizedAlert, Source
-from bot.db import core_table, insert_or_skip
+from bot.db import core_table, insert_ignoring_conflicts
 from bot.models import Alert, AlertDelivery
 
 
-async def add_delivery(
-    *, session: AsyncSession, source: Source, body: str, alert_count: int, at: datetime
-) -> int:
-    """Keep the raw body exactly as it arrived; returns the delivery id."""
-    stmt = insert(core_table(AlertDelivery)).values(
-        source=source.value, body=body, alert_count=alert_count, received_at=at
-    )
-    return int((await session.execute(stmt.returning(AlertDelivery.id))).scalar_one())
+async def add_deliveries(
+    *, session: AsyncSession, deliveries: Sequence[tuple[Source, str, int]], at: datetime
+) -> list[int]:
+    """Keep each raw body (source, body, alert count) exactly as it arrived; their ids, in order."""
+    table = core_table(AlertDelivery)
+    rows = [
+        {"source": source.value, "body": body, "alert_count": count, "received_at": at}
+        for source, body, count in deliveries
+    ]
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return [int(i) for i in (await session.execute(stmt, rows)).scalars()]
 
 
-async def add_alert(
-    *,
-    session: AsyncSession,
-    delivery_id: int,
-    alert: NormalizedAlert,
-    at: datetime,
-    incident_id: int | None = None,
-) -> int | None:
-    """Store one alert; None when this exact alert was stored before (a redelivery)."""
-    values = dict(
+def alert_row(
+    *, delivery_id: int, alert: NormalizedAlert, key: str, at: datetime, incident_id: int | None
+) -> dict[str, Any]:
+    """The stored columns of one alert (`key` is its content key)."""
+    return dict(
         delivery_id=delivery_id,
-        content_key=rules.content_key(alert),
+        content_key=key,
         source=alert.source.value,
         external_id=alert.external_id[:300],
         dedupe_key=alert.dedupe_key[:300],
@@ -51,13 +50,27 @@ async def add_alert(
         received_at=at,
         incident_id=incident_id,
     )
-    alert_id: int | None = await insert_or_skip(session, Alert, values)
-    return alert_id
 
 
-async def attach(*, session: AsyncSession, alert_id: int, incident_id: int) -> None:
-    """Link a stored alert to its incident."""
-    await session.execute(update(Alert).where(Alert.id == alert_id).values(incident_id=incident_id))
+async def add_alerts(*, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Store alerts in one statement, each content key once; content key → id of those new."""
+    if not rows:
+        return {}
+    table = core_table(Alert)
+    stmt = (
+        insert_ignoring_conflicts(session, Alert)
+        .on_conflict_do_nothing(index_elements=["content_key"])
+        .returning(table.c.id, table.c.content_key)
+    )
+    ordered = sorted(rows, key=lambda r: str(r["content_key"]))  # one lock order for all writers
+    return {key: int(i) for i, key in (await session.execute(stmt, ordered)).all()}
+
+
+async def attach_many(*, session: AsyncSession, alert_ids: Sequence[int], incident_id: int) -> None:
+    """Link stored alerts to their incident."""
+    await session.execute(
+        update(Alert).where(Alert.id.in_(list(alert_ids))).values(incident_id=incident_id)
+    )
 
 
 async def for_incident(*, session: AsyncSession, incident_id: int, limit: int = 50) -> list[Alert]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +21,8 @@ from bot.flows import changes as change_flows
 from bot.flows import fix_validation, incidents
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import EventKind
+from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.models import Change, EvalRun, Incident
 
 ALERT_EVENT_EVERY = timedelta(minutes=1)
@@ -33,6 +37,33 @@ class IngestResult:
     opened: list[int] = field(default_factory=list)
     attached: list[int] = field(default_factory=list)
 
+    def counted(self, incident: Incident, *, opened: bool) -> None:
+        """Note the incident an alert of this delivery went to."""
+        if opened and incident.number not in self.opened:
+            self.opened.append(incident.number)
+        elif incident.number not in self.opened and incident.number not in self.attached:
+            self.attached.append(incident.number)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook delivery: its raw body, kept as it came, and the alerts parsed from it."""
+
+    source: Source
+    body: str
+    alerts: list[NormalizedAlert]
+
+
+@dataclass
+class _Item:
+    result: IngestResult
+    alert: NormalizedAlert
+    route: alert_rules.Route
+    key: str  # content key: the same alert delivered twice is stored once
+    alert_id: int | None = None  # None for a duplicate
+    incident: Incident | None = None
+    stored_attached: bool = False  # its incident was already open when it was stored
+
 
 async def ingest_alerts(
     *,
@@ -43,80 +74,112 @@ async def ingest_alerts(
     alerts: list[NormalizedAlert],
     now: datetime,
 ) -> IngestResult:
-    """Store a delivery and its alerts, then open or update the incident each belongs to."""
-    delivery_id = await alert_store.add_delivery(
-        session=session, source=source, body=body, alert_count=len(alerts), at=now
+    """Store one delivery and its alerts, then open or update the incident each belongs to."""
+    [result] = await ingest(
+        session=session, config=config, deliveries=[Delivery(source, body, alerts)], now=now
     )
-    result = IngestResult(delivery_id=delivery_id)
-    for alert in alerts:
-        await _store_and_group(
-            session=session,
-            config=config,
-            delivery_id=delivery_id,
-            alert=alert,
-            now=now,
-            result=result,
-        )
     return result
 
 
-async def _store_and_group(
-    *,
+async def ingest(
+    *, session: AsyncSession, config: Config, deliveries: Sequence[Delivery], now: datetime
+) -> list[IngestResult]:
+    """Store many deliveries and their alerts set-based, then open or update their incidents.
+
+    The common case, alerts for incidents already open, costs a few statements per batch
+    however many alerts it holds; opening an incident is the rare, row-by-row path.
+    """
+    ids = await alert_store.add_deliveries(
+        session=session,
+        deliveries=[(d.source, d.body, len(d.alerts)) for d in deliveries],
+        at=now,
+    )
+    results = [IngestResult(delivery_id=i) for i in ids]
+    items = [
+        _Item(
+            result, alert, alert_rules.route(alert, config.routing), alert_rules.content_key(alert)
+        )
+        for result, delivery in zip(results, deliveries, strict=True)
+        for alert in delivery.alerts
+    ]
+    open_incidents = await incident_store.open_by_group_keys(
+        session=session, group_keys={i.route.group_key for i in items}
+    )
+    await _store(session, items, open_incidents, now)
+    touched = await _group(session, config, items, open_incidents, now)
+    await _record(session, items, touched, now)
+    return results
+
+
+async def _store(
+    session: AsyncSession, items: list[_Item], open_incidents: dict[str, Incident], now: datetime
+) -> None:
+    rows: dict[str, dict[str, Any]] = {}
+    for item in items:
+        incident = open_incidents.get(item.route.group_key)
+        item.stored_attached = incident is not None
+        rows.setdefault(
+            item.key,
+            alert_store.alert_row(
+                delivery_id=item.result.delivery_id,
+                alert=item.alert,
+                key=item.key,
+                at=now,
+                incident_id=incident.id if incident else None,
+            ),
+        )
+    stored = await alert_store.add_alerts(session=session, rows=list(rows.values()))
+    for item in items:
+        item.alert_id = stored.pop(item.key, None)  # the second copy in a batch is a duplicate
+        if item.alert_id is None:
+            item.result.duplicates += 1
+        else:
+            item.result.stored += 1
+
+
+async def _group(
     session: AsyncSession,
     config: Config,
-    delivery_id: int,
-    alert: NormalizedAlert,
+    items: list[_Item],
+    open_incidents: dict[str, Incident],
     now: datetime,
-    result: IngestResult,
-) -> None:
-    # The common case, an alert for an open incident, takes one lookup and one insert.
-    route = alert_rules.route(alert, config.routing)
-    incident = await incident_store.find_open_by_group_key(
-        session=session, group_key=route.group_key
-    )
-    alert_id = await alert_store.add_alert(
-        session=session,
-        delivery_id=delivery_id,
-        alert=alert,
-        at=now,
-        incident_id=incident.id if incident else None,
-    )
-    if alert_id is None:
-        result.duplicates += 1
-        return
-    result.stored += 1
-    if incident is None:
-        incident = await _incident_for_unattached(
-            session=session, config=config, alert=alert, route=route, now=now, result=result
-        )
+) -> dict[int, Incident]:
+    """Give each stored alert its incident (opening one for a firing alert with none)."""
+    touched: dict[int, Incident] = {}
+    to_attach: dict[int, list[int]] = {}
+    for item in items:
+        if item.alert_id is None:
+            continue
+        incident = open_incidents.get(item.route.group_key)
+        opened = False
         if incident is None:
-            return  # resolved, and no incident was ever opened for it: kept, unattached
-        await alert_store.attach(session=session, alert_id=alert_id, incident_id=incident.id)
-    await _record_on_incident(
-        session=session, incident=incident, alert=alert, alert_id=alert_id, now=now
-    )
-    if incident.number not in result.opened and incident.number not in result.attached:
-        result.attached.append(incident.number)
+            incident, opened = await _incident_for_unattached(session, config, item, now)
+            if incident is None:
+                continue  # resolved, and no incident was ever opened for it: kept, unattached
+            if incident.open_group_key:
+                open_incidents[incident.open_group_key] = incident
+        if not item.stored_attached:
+            to_attach.setdefault(incident.id, []).append(item.alert_id)
+        item.incident = incident
+        item.result.counted(incident, opened=opened)
+        touched[incident.id] = incident
+    for incident_id, alert_ids in sorted(to_attach.items()):
+        await alert_store.attach_many(session=session, alert_ids=alert_ids, incident_id=incident_id)
+    return touched
 
 
 async def _incident_for_unattached(
-    *,
-    session: AsyncSession,
-    config: Config,
-    alert: NormalizedAlert,
-    route: alert_rules.Route,
-    now: datetime,
-    result: IngestResult,
-) -> Incident | None:
-    if alert.status == AlertStatus.FIRING:
-        incident = await _open_from_alert(
-            session=session, config=config, alert=alert, route=route, now=now
+    session: AsyncSession, config: Config, item: _Item, now: datetime
+) -> tuple[Incident | None, bool]:
+    if item.alert.status == AlertStatus.FIRING:
+        return await _open_from_alert(
+            session=session, config=config, alert=item.alert, route=item.route, now=now
         )
-        if incident.number not in result.opened:
-            result.opened.append(incident.number)
-        return incident
     # A resolved notification is recorded on the incident it belonged to.
-    return await incident_store.find_latest_by_group_key(session=session, group_key=route.group_key)
+    latest = await incident_store.find_latest_by_group_key(
+        session=session, group_key=item.route.group_key
+    )
+    return latest, False
 
 
 async def _open_from_alert(
@@ -126,7 +189,8 @@ async def _open_from_alert(
     alert: NormalizedAlert,
     route: alert_rules.Route,
     now: datetime,
-) -> Incident:
+) -> tuple[Incident, bool]:
+    """Open an incident for a firing alert; (incident, False) if another delivery just did."""
     new = incident_store.NewIncident(
         title=alert.title,
         type=route.type,
@@ -144,49 +208,76 @@ async def _open_from_alert(
     incident = await incident_store.create(session=session, new=new)
     if incident is not None:
         await incidents.schedule_opening(session=session, config=config, incident=incident, now=now)
-        return incident
+        return incident, True
     # Another delivery opened it first; the unique open group key guarantees it exists.
     existing = await incident_store.find_open_by_group_key(
         session=session, group_key=route.group_key
     )
     assert existing is not None
-    return existing
+    return existing, False
 
 
-async def _record_on_incident(
-    *,
-    session: AsyncSession,
-    incident: Incident,
-    alert: NormalizedAlert,
-    alert_id: int,
-    now: datetime,
+async def _record(
+    session: AsyncSession, items: list[_Item], touched: dict[int, Incident], now: datetime
 ) -> None:
-    if alert.status == AlertStatus.RESOLVED:
-        await incident_store.add_event(
-            session=session,
-            incident_id=incident.id,
-            kind=EventKind.ALERT_RESOLVED,
-            actor=alert.source.value,
-            at=now,
-            text=f"Monitor reports resolved: {alert.title}",
-            data={"alert_id": alert_id},
-        )
+    """Timeline events (at most one "alert" event a minute per incident) and summary refreshes."""
+    firing: dict[int, _Item] = {}
+    resolved: dict[int, Incident] = {}
+    for item in items:
+        if item.incident is None:
+            continue
+        if item.alert.status == AlertStatus.RESOLVED:
+            await _record_resolved(session, item.incident, item, now)
+            resolved[item.incident.id] = item.incident
+        else:
+            firing.setdefault(item.incident.id, item)
+    for incident in resolved.values():
         await _note_if_all_resolved(session=session, incident=incident, now=now)
-    elif await _alert_event_due(session=session, incident=incident, now=now):
-        await incident_store.add_event(
-            session=session,
-            incident_id=incident.id,
-            kind=EventKind.ALERT,
-            actor=alert.source.value,
-            at=now,
-            text=f"Alert: {alert.title}",
-            data={"alert_id": alert_id, "dedupe_key": alert.dedupe_key},
-        )
-    if incident.channel_id:
-        # Coalesce: a burst of alerts edits the summary once every few seconds, not per alert.
-        await incidents.refresh_later(
-            session=session, incident=incident, now=now + SUMMARY_DEBOUNCE
-        )
+    await _alert_events(session, firing, now)
+    # Coalesced: a burst of alerts edits each summary once every few seconds, not per alert.
+    with_channel = {str(i.id): i.id for i in touched.values() if i.channel_id}
+    await queue.schedule_many(
+        session=session,
+        kind=JobKind.REFRESH_SUMMARY,
+        subjects=with_channel,
+        due_at=now + SUMMARY_DEBOUNCE,
+    )
+
+
+async def _record_resolved(
+    session: AsyncSession, incident: Incident, item: _Item, now: datetime
+) -> None:
+    await incident_store.add_event(
+        session=session,
+        incident_id=incident.id,
+        kind=EventKind.ALERT_RESOLVED,
+        actor=item.alert.source.value,
+        at=now,
+        text=f"Monitor reports resolved: {item.alert.title}",
+        data={"alert_id": item.alert_id},
+    )
+
+
+async def _alert_events(session: AsyncSession, firing: dict[int, _Item], now: datetime) -> None:
+    # A storm of repeats is counted on the incident, not written a thousand times into its
+    # timeline: at most one "alert" event a minute.
+    last = await incident_store.last_event_times(
+        session=session, incident_ids=firing.keys(), kind=EventKind.ALERT
+    )
+    rows = [
+        {
+            "incident_id": incident_id,
+            "kind": EventKind.ALERT.value,
+            "actor": item.alert.source.value,
+            "at": now,
+            "text": f"Alert: {item.alert.title}",
+            "data": {"alert_id": item.alert_id, "dedupe_key": item.alert.dedupe_key},
+            "dedupe_key": None,
+        }
+        for incident_id, item in sorted(firing.items())
+        if incident_id not in last or now - last[incident_id] >= ALERT_EVENT_EVERY
+    ]
+    await incident_store.add_events(session=session, rows=rows)
 
 
 async def _note_if_all_resolved(
@@ -205,15 +296,6 @@ async def _note_if_all_resolved(
             text=f"All {state.resolved} alerts report resolved",
             data={"alerts": state.resolved},
         )
-
-
-async def _alert_event_due(*, session: AsyncSession, incident: Incident, now: datetime) -> bool:
-    # A storm of repeats of one alert is counted on the incident, not written a thousand times
-    # into its timeline: at most one "alert" event a minute.
-    last = await incident_store.last_event_at(
-        session=session, incident_id=incident.id, kind=EventKind.ALERT
-    )
-    return last is None or now - last >= ALERT_EVENT_EVERY
 
 
 async def record_change(*, session: AsyncSession, change: ChangeIn, now: datetime) -> Change:

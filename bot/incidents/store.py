@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import insert_ignoring_conflicts, insert_or_skip
+from bot.db import core_table, insert_ignoring_conflicts, insert_or_skip
 from bot.errors import NotFound
 from bot.incidents import rules
 from bot.incidents.schemas import EventKind, IncidentType, Role, Severity, Status
@@ -119,6 +119,16 @@ async def find_open_by_group_key(*, session: AsyncSession, group_key: str) -> In
     return (await session.scalars(stmt)).first()
 
 
+async def open_by_group_keys(
+    *, session: AsyncSession, group_keys: Collection[str]
+) -> dict[str, Incident]:
+    """The open incident holding each of these group keys (those that have one)."""
+    if not group_keys:
+        return {}
+    stmt = select(Incident).where(Incident.open_group_key.in_(sorted(group_keys)))
+    return {i.open_group_key: i for i in await session.scalars(stmt) if i.open_group_key}
+
+
 async def find_latest_by_group_key(*, session: AsyncSession, group_key: str) -> Incident | None:
     """The newest incident (open or not) opened for this group key."""
     stmt = (
@@ -191,6 +201,26 @@ async def timeline(*, session: AsyncSession, incident_id: int) -> list[TimelineE
         .order_by(TimelineEvent.at, TimelineEvent.id)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def add_events(*, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Add timeline events (without dedupe keys) in one statement."""
+    if rows:
+        await session.execute(insert(core_table(TimelineEvent)), list(rows))
+
+
+async def last_event_times(
+    *, session: AsyncSession, incident_ids: Collection[int], kind: EventKind
+) -> dict[int, datetime]:
+    """When the newest event of this kind happened, per incident (those that have one)."""
+    if not incident_ids:
+        return {}
+    stmt = (
+        select(TimelineEvent.incident_id, func.max(TimelineEvent.at))
+        .where(TimelineEvent.incident_id.in_(list(incident_ids)), TimelineEvent.kind == kind.value)
+        .group_by(TimelineEvent.incident_id)
+    )
+    return {incident_id: at for incident_id, at in (await session.execute(stmt)).all()}
 
 
 async def last_event_at(

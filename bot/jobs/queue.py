@@ -9,7 +9,7 @@ On PostgreSQL, a transaction that queues work also sends a NOTIFY, which wakes e
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,6 +102,104 @@ async def schedule(
         where=DueWork.done_at.is_not(None),
     )
     await session.execute(stmt)
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """Work to add once: a second job with the same kind and subject is dropped."""
+
+    kind: JobKind
+    subject_key: str
+    due_at: datetime
+    payload: dict[str, Any]
+    sequence_key: str | None = None
+
+
+async def add_once(*, session: AsyncSession, jobs: Sequence[NewJob]) -> None:
+    """Add new work in one statement; work already known by (kind, subject) is left alone."""
+    if not jobs:
+        return
+    await _notify(session)
+    rows = {
+        (j.kind, j.subject_key): {
+            "kind": j.kind,
+            "subject_key": j.subject_key,
+            "due_at": j.due_at,
+            "created_at": j.due_at,
+            "payload": j.payload,
+            "attempts": 0,
+            "sequence_key": j.sequence_key,
+        }
+        for j in jobs
+    }
+    stmt = insert_ignoring_conflicts(session, DueWork).on_conflict_do_nothing()
+    await session.execute(stmt, [rows[key] for key in sorted(rows)])
+
+
+async def schedule_many(
+    *,
+    session: AsyncSession,
+    kind: JobKind,
+    subjects: Mapping[str, int | None],
+    due_at: datetime,
+) -> None:
+    """Schedule work for many subjects (subject key → incident id) as `schedule` does each.
+
+    Pending work absorbs the request, running work runs again, done work is re-armed; four
+    statements however many subjects (alert intake refreshes many summaries at once).
+    """
+    if not subjects:
+        return
+    await _notify(session)
+    keys = sorted(subjects)  # one lock order for all writers
+    stmt = (
+        select(DueWork.id, DueWork.subject_key, DueWork.claimed_by, DueWork.done_at)
+        .where(DueWork.kind == kind, DueWork.subject_key.in_(keys))
+        .order_by(DueWork.id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    found = (await session.execute(stmt)).all()
+    done = [r.id for r in found if r.done_at is not None]
+    running = [r.id for r in found if r.done_at is None and r.claimed_by is not None]
+    fresh: list[dict[str, Any]] = [
+        {
+            "kind": kind,
+            "subject_key": key,
+            "incident_id": subjects[key],
+            "due_at": due_at,
+            "created_at": due_at,
+            "payload": {},
+            "attempts": 0,
+        }
+        for key in sorted(set(keys) - {r.subject_key for r in found})
+    ]
+    if fresh:
+        insert_stmt = insert_ignoring_conflicts(session, DueWork).on_conflict_do_nothing()
+        await session.execute(insert_stmt, fresh)
+    if done:
+        await session.execute(
+            update(DueWork)
+            .where(DueWork.id.in_(done))
+            .values(
+                due_at=due_at,
+                created_at=due_at,
+                done_at=None,
+                attempts=0,
+                payload={},
+                claimed_by=None,
+                claimed_until=None,
+                last_error=None,
+            )
+        )
+    if running:
+        await session.execute(
+            update(DueWork)
+            .where(DueWork.id.in_(running), DueWork.done_at.is_(None))
+            .values(
+                claimed_by=None, claimed_until=None, claim_token=None, attempts=0, due_at=due_at
+            )
+        )
 
 
 async def _notify(session: AsyncSession) -> None:

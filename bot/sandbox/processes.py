@@ -1,15 +1,24 @@
-"""Run `incidentbot serve` as real server processes, for tests and benchmarks."""
+"""Run `incidentbot serve` and `incidentbot worker` as real processes, for tests and benchmarks.
+
+Each child runs in its own process group and gets SIGTERM if its parent dies (Linux's parent-death
+signal), so a test or benchmark that is interrupted, times out or is killed leaves nothing running.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
 import socket
 import sys
+import tempfile
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import IO
+
+PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
@@ -19,43 +28,102 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextlib.asynccontextmanager
-async def serve_process(
-    env: Mapping[str, str], workers: int = 1, base_env: Mapping[str, str] | None = None
-) -> AsyncIterator[str]:
-    """Run `incidentbot serve` in its own process(es) with `env` over `base_env`; yield its URL."""
-    port = free_port()
+def _die_with_parent() -> None:
+    # Runs in the child before exec: SIGTERM when the process that started us goes away.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+async def start(
+    args: Sequence[str], env: Mapping[str, str], base_env: Mapping[str, str] | None = None
+) -> asyncio.subprocess.Process:
+    """Start `python -m bot <args>` in its own process group, tied to this process's life.
+
+    Its standard error goes to a temporary file (a pipe nobody reads would fill and stall it).
+    """
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the process (see `_log`)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
+        *args,
         env={**(os.environ if base_env is None else base_env), **env},
         start_new_session=True,
+        preexec_fn=_die_with_parent,
         stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+        stderr=log,
     )
+    _logs[proc.pid] = log
+    return proc
+
+
+_logs: dict[int, IO[bytes]] = {}
+
+
+def last_output(proc: asyncio.subprocess.Process, limit: int = 2000) -> str:
+    """The end of what the process wrote to standard error so far."""
+    log = _logs.get(proc.pid)
+    if log is None:
+        return ""
+    log.seek(0)
+    return log.read().decode(errors="replace")[-limit:]
+
+
+async def stop(proc: asyncio.subprocess.Process, sig: int = signal.SIGTERM) -> None:
+    """Signal the process group and wait for it (SIGKILL if it takes longer than 30 s)."""
+    try:
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+            try:
+                await asyncio.wait_for(proc.wait(), 30)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                await proc.wait()
+    finally:
+        log = _logs.pop(proc.pid, None)
+        if log is not None:
+            log.close()
+
+
+@contextlib.asynccontextmanager
+async def serve_process(
+    env: Mapping[str, str],
+    workers: int = 1,
+    base_env: Mapping[str, str] | None = None,
+    *,
+    role: str = "all",
+    port: int | None = None,
+) -> AsyncIterator[str]:
+    """Run `incidentbot serve` in its own process(es) with `env` over `base_env`; yield its URL."""
+    port = port or free_port()
+    args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    proc = await start([*args, "--role", role, "--no-access-log"], env, base_env)
     try:
         await _wait_ready(proc, port)
         yield f"http://127.0.0.1:{port}"
     finally:
-        if proc.returncode is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            await asyncio.wait_for(proc.wait(), 60)
+        await stop(proc)
+
+
+@contextlib.asynccontextmanager
+async def worker_process(
+    env: Mapping[str, str], base_env: Mapping[str, str] | None = None
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Run `incidentbot worker` in its own process; yield the process."""
+    proc = await start(["worker"], env, base_env)
+    try:
+        yield proc
+    finally:
+        await stop(proc)
 
 
 async def _wait_ready(proc: asyncio.subprocess.Process, port: int) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.returncode is not None:
-            err = await proc.stderr.read() if proc.stderr else b""
-            raise RuntimeError(f"server exited: {err.decode()[-2000:]}")
+            raise RuntimeError(f"server exited: {last_output(proc)}")
         with contextlib.suppress(OSError):
             _, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.close()

@@ -31,6 +31,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_bolt.util.utils import get_arg_names_of_callable, get_name_for_callable
 
+from bot.batching import GroupCommit
 from bot.db import session_scope
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
@@ -131,6 +132,13 @@ class DurableApp(AsyncApp):
         super().__init__(**kwargs)
         self.ctx = ctx
         self.listener_runner.lazy_listener_runner = DurableLazyRunner(self.logger)
+        # bolt deep-copies (and re-parses) each request for its lazy listeners, so they can run
+        # concurrently with the ack; ours only store it, after the ack part is done, so the
+        # request itself will do (the copy cost more than the rest of an ack).
+        runner: Any = self.listener_runner
+        runner._build_lazy_request = _same_request
+        # Requests arriving together store their work in one transaction (group commit).
+        self._stored: GroupCommit[list[queue.NewJob], None] = GroupCommit(self._store)
 
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
         """Dispatch; store the work the ack part left before returning the ack."""
@@ -144,28 +152,33 @@ class DurableApp(AsyncApp):
             _pending.reset(token)
         if pending:
             try:
-                await _store(self.ctx, pending)
+                await self._stored.submit([self._job(queued) for queued in pending])
             except Exception:  # answered as an error: Slack tells the person it failed
                 self.logger.exception("could not queue the work of a Slack request")
                 return BoltResponse(status=500, body="")
         return response
 
+    def _job(self, queued: _Queued) -> queue.NewJob:
+        payload = _payload(queued)
+        body = payload["body"] if isinstance(payload["body"], str) else json.dumps(payload["body"])
+        digest = hashlib.sha256(f"{queued.function}\n{body}".encode()).hexdigest()
+        return queue.NewJob(
+            kind=JobKind.SLACK_REQUEST,
+            subject_key=f"{queued.function}:{digest[:40]}",  # a replay (same body) runs once
+            due_at=self.ctx.deps.clock(),
+            payload=payload,
+            sequence_key=_conversation(queued.request),
+        )
 
-async def _store(ctx: SlackContext, pending: list[_Queued]) -> None:
-    async with session_scope(ctx.deps.sessions) as session:
-        for queued in pending:
-            payload = _payload(queued)
-            digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-            await queue.schedule(
-                session=session,
-                kind=JobKind.SLACK_REQUEST,
-                subject_key=f"{queued.function}:{digest[:40]}",
-                due_at=ctx.deps.clock(),
-                payload=payload,
-                rearm=False,  # the same request delivered twice runs once
-                sequence_key=_conversation(queued.request),
-            )
-    ctx.deps.wake_worker()
+    async def _store(self, batch: Sequence[list[queue.NewJob]]) -> list[None]:
+        async with session_scope(self.ctx.deps.sessions) as session:
+            await queue.add_once(session=session, jobs=[job for jobs in batch for job in jobs])
+        self.ctx.deps.wake_worker()
+        return [None] * len(batch)
+
+
+def _same_request(request: AsyncBoltRequest, _lazy_function_name: str) -> AsyncBoltRequest:
+    return request
 
 
 def _conversation(request: AsyncBoltRequest) -> str | None:
