@@ -30,9 +30,9 @@ class Outcome:
     elapsed_s: float = 0.0
 
 
-def encode(request: Request, host: str) -> bytes:
+def encode(request: Request, host: str, method: str = "POST") -> bytes:
     """The request's bytes on the wire."""
-    lines = [f"POST {request.path} HTTP/1.1", f"Host: {host}"]
+    lines = [f"{method} {request.path} HTTP/1.1", f"Host: {host}"]
     lines += [f"{name}: {value}" for name, value in request.headers.items()]
     lines.append(f"Content-Length: {len(request.body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + request.body
@@ -51,10 +51,10 @@ async def _read_answer(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def _send_all(url: str, requests: list[Request], concurrency: int) -> Outcome:
+async def _send_all(url: str, requests: list[Request], concurrency: int, method: str) -> Outcome:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    wire = [encode(r, f"{host}:{port}") for r in requests]
+    wire = [encode(r, f"{host}:{port}", method) for r in requests]
     outcome = Outcome()
     next_index = 0
 
@@ -85,13 +85,15 @@ async def _send_all(url: str, requests: list[Request], concurrency: int) -> Outc
     return outcome
 
 
-def _run(url: str, requests: list[Request], concurrency: int) -> Outcome:
-    return asyncio.run(_send_all(url, requests, concurrency))
+def _run(url: str, requests: list[Request], concurrency: int, method: str) -> Outcome:
+    return asyncio.run(_send_all(url, requests, concurrency, method))
 
 
-async def blast(url: str, requests: list[Request], concurrency: int) -> Outcome:
+async def blast(
+    url: str, requests: list[Request], concurrency: int, *, method: str = "POST"
+) -> Outcome:
     """Send every request from a separate process, `concurrency` at a time."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=context) as pool:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(pool, _run, url, requests, concurrency)
+        return await loop.run_in_executor(pool, _run, url, requests, concurrency, method)

@@ -1,9 +1,13 @@
-"""Slack latency: how fast the bot acks, and how fast an alert becomes a ready channel.
+"""Slack latency: how fast the bot acks, and how fast an alert becomes a channel.
 
-Runs `incidentbot serve` against a fresh SQLite file and a fresh PostgreSQL database, with the
-local Slack stand-in adding 20 ms to every Web API call, and prints:
-- ack latency for 500 signed slash commands and button clicks sent 50 at a time (p50/p99);
-- alert → channel ready (channel created, topic set, responders invited, summary pinned) (p50/p99).
+Runs `incidentbot serve --role web` and `incidentbot worker` as separate processes against a fresh
+database and the local Slack stand-in, and prints:
+- alert → `conversations.create` and alert → first post in the channel, one alert at a time, with
+  a Slack that answers at once (0 ms);
+- alert → channel ready (created, topic set, responders invited, summary pinned) with 20 ms added
+  to every Slack call;
+- ack latency for 500 signed slash commands and button clicks, 50 at a time (from a separate
+  process), alone and again while alerts pour in from a second load process.
 
     python -m benchmarks.slack_ack [--requests 500] [--alerts 40] [--db sqlite,postgresql]
 """
@@ -12,17 +16,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
+import json
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import httpx
 
-from benchmarks.common import database, figures
+from benchmarks.common import database, figures, run
+from benchmarks.load import Request, blast
 from bot.sandbox import signing
 from bot.sandbox.fake_slack import FakeSlack
-from bot.sandbox.processes import serve_process
+from bot.sandbox.processes import serve_process, worker_process
 from bot.slack.ids import ActionId
 
 TOKEN = "bench-token"
@@ -30,56 +37,78 @@ SECRET = "bench-signing-secret"
 CONCURRENCY = 50
 SLACK_LATENCY_S = 0.02
 RESPONDERS = ["U_BOB", "U_CAROL"]
+ALERT_HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
 
-async def channel_ready(slack: FakeSlack, key: str, timeout_s: float = 30) -> None:
-    """Wait until the incident channel for `key` has its topic, responders and pinned summary."""
+def alert(key: str) -> dict[str, object]:
+    return {
+        "title": f"Answers degraded {key}",
+        "dedupe_key": key,
+        "labels": {"feature": key, "ai_incident_type": "quality_regression"},
+    }
+
+
+def incident_channel(slack: FakeSlack, key: str) -> str | None:
+    return next((c.id for c in slack.workspace.channels.values() if key in c.name), None)
+
+
+def ready(slack: FakeSlack, channel_id: str) -> bool:
+    channel = slack.channel(channel_id)
+    return bool(channel.topic and channel.pins and set(RESPONDERS) <= set(channel.members))
+
+
+async def until(check: Callable[[], bool], timeout_s: float = 30) -> None:
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        channel = next((c for c in slack.workspace.channels.values() if key in c.name), None)
-        if channel and channel.topic and channel.pins and set(RESPONDERS) <= set(channel.members):
-            return
-        await asyncio.sleep(0.002)
-    raise TimeoutError(f"channel for {key} not ready in {timeout_s} s")
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("not in time")
+        await asyncio.sleep(0.001)
 
 
-async def alert_to_channel(http: httpx.AsyncClient, slack: FakeSlack, n: int) -> list[float]:
-    """Send alerts one after another and time each until its channel is ready."""
-    latencies = []
-    for i in range(n):
-        key = f"bench-{i:03d}"
-        body = {
-            "title": f"Answers degraded {key}",
-            "dedupe_key": key,
-            "labels": {"feature": key, "ai_incident_type": "quality_regression"},
-        }
-        started = time.perf_counter()
-        response = await http.post(
-            "/alerts/generic", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
-        )
-        assert response.status_code == 202, response.text
-        await channel_ready(slack, key)
-        latencies.append(time.perf_counter() - started)
-    return latencies
+def first_at(slack: FakeSlack, method: str, **args: str) -> float:
+    """When the stand-in first saw `method` with these arguments (epoch seconds)."""
+    for call in slack.calls(method):
+        if all(call.args.get(k) == v for k, v in args.items()):
+            return call.at.timestamp()
+    raise LookupError(method)
 
 
-def requests_to_ack(slack: FakeSlack, n: int) -> list[signing.SignedRequest]:
+async def time_to_channel(
+    url: str, slack: FakeSlack, n: int, label: str
+) -> tuple[list[float], list[float], list[float]]:
+    """Send alerts one after another: seconds to create, to first post, to a ready channel."""
+    create, post, done = [], [], []
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        for i in range(n):
+            key = f"{label}-{i:03d}"
+            sent = datetime.now(UTC).timestamp()
+            response = await http.post("/alerts/generic", json=alert(key), headers=ALERT_HEADERS)
+            assert response.status_code == 202, response.text
+            await until(lambda k=key: incident_channel(slack, k) is not None)
+            channel = incident_channel(slack, key)
+            assert channel is not None
+            await until(lambda c=channel: ready(slack, c))
+            done.append(datetime.now(UTC).timestamp() - sent)
+            name = slack.channel(channel).name
+            create.append(first_at(slack, "conversations.create", name=name) - sent)
+            post.append(first_at(slack, "chat.postMessage", channel=channel) - sent)
+    return create, post, done
+
+
+def requests_to_ack(slack: FakeSlack, n: int) -> list[Request]:
     """Half slash commands, half button clicks, in the incident channels just opened."""
     channels = [c for c in slack.workspace.channels.values() if c.name.startswith("inc-")]
     built = []
     for i in range(n):
         channel = channels[i % len(channels)]
-        user = f"U_BENCH{i}"
         if i % 2:
-            built.append(
-                signing.slash_command(
-                    SECRET,
-                    text=f"note check {i}",
-                    user_id=user,
-                    channel_id=channel.id,
-                    trigger_id=slack.issue_trigger_id("U_ALICE"),
-                    response_url=slack.new_response_url(channel_id=channel.id),
-                )
+            signed = signing.slash_command(
+                SECRET,
+                text=f"note check {i}",
+                user_id=f"U_BENCH{i}",
+                channel_id=channel.id,
+                trigger_id=slack.issue_trigger_id("U_ALICE"),
+                response_url=slack.new_response_url(channel_id=channel.id),
             )
         else:
             pinned = slack.pins(channel.id)[0]
@@ -89,50 +118,25 @@ def requests_to_ack(slack: FakeSlack, n: int) -> list[signing.SignedRequest]:
                 for e in b.get("elements", [])
                 if str(e.get("action_id", "")).startswith(ActionId.TAKE_ROLE)
             )
-            built.append(
-                signing.block_action(
-                    SECRET,
-                    user_id="U_ALICE",
-                    action_id=f"{ActionId.TAKE_ROLE}:commander",
-                    value=value,
-                    channel_id=channel.id,
-                    message_ts=pinned.ts,
-                    trigger_id=slack.issue_trigger_id("U_ALICE"),
-                    response_url=slack.new_response_url(channel_id=channel.id),
-                )
+            signed = signing.block_action(
+                SECRET,
+                user_id="U_ALICE",
+                action_id=f"{ActionId.TAKE_ROLE}:commander",
+                value=value,
+                channel_id=channel.id,
+                message_ts=pinned.ts,
+                trigger_id=slack.issue_trigger_id("U_ALICE"),
+                response_url=slack.new_response_url(channel_id=channel.id),
             )
+        built.append(Request("/slack/events", signed.body, signed.headers))
     return built
 
 
-def ack_latencies(url: str, reqs: list[tuple[bytes, dict[str, str]]]) -> list[float]:
-    """Send signed requests CONCURRENCY at a time; time each until its HTTP answer.
-
-    Runs in its own process, so the Slack stand-in (busy serving the bot) does not delay it.
-    """
-
-    async def send_all() -> list[float]:
-        latencies: list[float] = []
-        gate = asyncio.Semaphore(CONCURRENCY)
-        limits = httpx.Limits(max_connections=CONCURRENCY)
-        async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
-
-            async def one(body: bytes, headers: dict[str, str]) -> None:
-                async with gate:
-                    started = time.perf_counter()
-                    response = await http.post("/slack/events", content=body, headers=headers)
-                    latencies.append(time.perf_counter() - started)
-                    assert response.status_code == 200, response.text
-
-            await asyncio.gather(*(one(body, headers) for body, headers in reqs))
-        return latencies
-
-    return asyncio.run(send_all())
-
-
-async def run(kind: str, n_requests: int, n_alerts: int) -> None:
-    async with database(kind) as db_url, FakeSlack(latency_s=SLACK_LATENCY_S) as slack:
-        for user in range(n_requests):
-            slack.add_user(f"U_BENCH{user}", f"bench{user}", f"bench{user}@example.com")
+@asynccontextmanager
+async def bot(kind: str, slack: FakeSlack, role: str = "web") -> AsyncIterator[str]:
+    """The bot on a fresh database, as a web process and a worker process (or one process with
+    `role="all"`); yields its URL."""
+    async with database(kind) as db_url:
         with tempfile.NamedTemporaryFile("w", suffix=".yaml") as cfg:
             cfg.write(f"default_responders: {RESPONDERS}\n")
             cfg.flush()
@@ -144,38 +148,48 @@ async def run(kind: str, n_requests: int, n_alerts: int) -> None:
                 "SLACK_API_URL": slack.api_url,
                 "INCIDENTBOT_CONFIG": cfg.name,
             }
-            async with (
-                serve_process(env) as url,
-                httpx.AsyncClient(
-                    base_url=url, timeout=30, limits=httpx.Limits(max_connections=CONCURRENCY)
-                ) as http,
-            ):
-                started = time.perf_counter()
-                ready = await alert_to_channel(http, slack, n_alerts)
-                print(
-                    f"[{kind}] "
-                    + figures(
-                        "alert → channel ready (Slack +20 ms/call)",
-                        ready,
-                        time.perf_counter() - started,
-                    )
-                )
-                reqs = [(r.body, r.headers) for r in requests_to_ack(slack, n_requests)]
-                started = time.perf_counter()
-                with ProcessPoolExecutor(
-                    1, mp_context=multiprocessing.get_context("spawn")
-                ) as pool:
-                    acks = await asyncio.get_running_loop().run_in_executor(
-                        pool, ack_latencies, url, reqs
-                    )
-                print(
-                    f"[{kind}] "
-                    + figures(
-                        "ack (slash commands + button clicks, 50 at a time)",
-                        acks,
-                        time.perf_counter() - started,
-                    )
-                )
+            async with serve_process(env, role=role) as web:
+                if role == "all":
+                    yield web.url
+                    return
+                async with worker_process(env):
+                    yield web.url
+
+
+async def opening(kind: str, n_alerts: int) -> None:
+    for role in ("web", "all"):
+        shape = "web + worker processes" if role == "web" else "one process"
+        async with FakeSlack() as slack, bot(kind, slack, role) as url:
+            create, post, _ = await time_to_channel(url, slack, n_alerts, "fast")
+        print(f"[{kind}] {shape}: " + figures("alert → conversations.create (Slack 0 ms)", create))
+        print(f"[{kind}] {shape}: " + figures("alert → first channel post (Slack 0 ms)", post))
+        async with FakeSlack(latency_s=SLACK_LATENCY_S) as slack, bot(kind, slack, role) as url:
+            _, _, done = await time_to_channel(url, slack, n_alerts, "slow")
+        ready_name = "alert → channel ready (Slack +20 ms per call)"
+        print(f"[{kind}] {shape}: " + figures(ready_name, done))
+
+
+async def acks(kind: str, n_requests: int) -> None:
+    async with FakeSlack(latency_s=SLACK_LATENCY_S) as slack, bot(kind, slack) as url:
+        for user in range(n_requests):
+            slack.add_user(f"U_BENCH{user}", f"bench{user}", f"bench{user}@example.com")
+        await time_to_channel(url, slack, 10, "ack")
+        alone = await blast(url, requests_to_ack(slack, n_requests), CONCURRENCY)
+        name = "ack (slash commands + button clicks, 50 at a time)"
+        print(f"[{kind}] " + figures(name, alone.latencies_s, alone.elapsed_s))
+        bodies = (json.dumps(alert(f"storm-{i % 20}")).encode() for i in range(20_000))
+        storm = [Request("/alerts/generic", body, ALERT_HEADERS) for body in bodies]
+        alerts = asyncio.ensure_future(blast(url, storm, CONCURRENCY))
+        await asyncio.sleep(1.0)  # the alerts are pouring in
+        during = await blast(url, requests_to_ack(slack, n_requests), CONCURRENCY)
+        alerts_done = await alerts
+        name = "ack while alerts arrive"
+        print(f"[{kind}] " + figures(name, during.latencies_s, during.elapsed_s))
+        meanwhile = figures("alerts", alerts_done.latencies_s, alerts_done.elapsed_s)
+        print(f"[{kind}]   meanwhile {meanwhile}")
+        for outcome in (alone, during):
+            if set(outcome.statuses) != {200} or outcome.errors:
+                print(f"[{kind}]   answers {outcome.statuses}, transport errors {outcome.errors}")
 
 
 def main() -> None:
@@ -184,8 +198,13 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=40)
     parser.add_argument("--db", default="sqlite,postgresql")
     args = parser.parse_args()
-    for kind in args.db.split(","):
-        asyncio.run(run(kind, args.requests, args.alerts))
+
+    async def everything() -> None:
+        for kind in args.db.split(","):
+            await opening(kind, args.alerts)
+            await acks(kind, args.requests)
+
+    run(everything())
 
 
 if __name__ == "__main__":

@@ -111,8 +111,8 @@ async def test_two_server_processes_open_one_incident_per_problem(db_url: str) -
             "INCIDENTBOT_WEBHOOK_TOKEN": "t",
         }
         async with (
-            serve_process(env, workers=2, base_env=CLEAN_ENV) as url,
-            httpx.AsyncClient(base_url=url) as client,
+            serve_process(env, workers=2, base_env=CLEAN_ENV) as served,
+            httpx.AsyncClient(base_url=served.url) as client,
         ):
             assert (await client.get("/healthz")).json() == {"status": "ok"}
             sends = [

@@ -8,6 +8,7 @@ it already created instead of creating it twice.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -31,19 +32,28 @@ async def snapshot(
     return await incident_snapshot.load(session=session, incident_id=incident_id, now=now)
 
 
-async def reserve_name(
+@dataclass(frozen=True)
+class Opening:
+    channel_id: str | None  # the channel, once created
+    name: str  # its name, reserved before it is created
+
+
+async def opening(
     *, session: AsyncSession, incident_id: int, prefix: str, taken: Collection[str] = ()
-) -> str:
-    """The channel name this incident will use, reserved so no other incident takes it.
+) -> Opening:
+    """The incident's channel, or the name reserved for it so no other incident takes it.
 
     A name already reserved is kept, unless `taken` says Slack has it for someone else.
     """
     incident = await incident_store.get(session=session, incident_id=incident_id)
-    if incident.channel_name is not None and incident.channel_name not in taken:
-        return incident.channel_name
-    for name in _candidates(incident, prefix):
-        if name not in taken and await _try_reserve(session, incident_id, name):
-            return name
+    name = incident.channel_name
+    if incident.channel_id is not None and name is not None:
+        return Opening(incident.channel_id, name)
+    if name is not None and name not in taken:
+        return Opening(None, name)
+    for candidate in _candidates(incident, prefix):
+        if candidate not in taken and await _try_reserve(session, incident_id, candidate):
+            return Opening(None, candidate)
     raise RuntimeError(f"no free channel name for incident {incident.number}")
 
 

@@ -65,20 +65,13 @@ async def schedule_opening(
     *, session: AsyncSession, config: Config, incident: Incident, now: datetime
 ) -> None:
     """Queue the Slack work that opens the channel, and the nudge for empty roles."""
-    key = str(incident.id)
-    await queue.schedule(
+    key, nudge_at = str(incident.id), now + timedelta(minutes=config.role_nudge_minutes)
+    await queue.add_once(
         session=session,
-        kind=JobKind.OPEN_CHANNEL,
-        subject_key=key,
-        due_at=now,
-        incident_id=incident.id,
-    )
-    await queue.schedule(
-        session=session,
-        kind=JobKind.ROLE_NUDGE,
-        subject_key=key,
-        incident_id=incident.id,
-        due_at=now + timedelta(minutes=config.role_nudge_minutes),
+        jobs=[
+            queue.NewJob(JobKind.OPEN_CHANNEL, key, now, incident_id=incident.id),
+            queue.NewJob(JobKind.ROLE_NUDGE, key, nudge_at, incident_id=incident.id),
+        ],
     )
 
 

@@ -62,6 +62,7 @@ class _Item:
     key: str  # content key: the same alert delivered twice is stored once
     alert_id: int | None = None  # None for a duplicate
     incident: Incident | None = None
+    opened: bool = False  # its incident was opened for it
     stored_attached: bool = False  # its incident was already open when it was stored
 
 
@@ -160,7 +161,7 @@ async def _group(
                 open_incidents[incident.open_group_key] = incident
         if not item.stored_attached:
             to_attach.setdefault(incident.id, []).append(item.alert_id)
-        item.incident = incident
+        item.incident, item.opened = incident, opened
         item.result.counted(incident, opened=opened)
         touched[incident.id] = incident
     for incident_id, alert_ids in sorted(to_attach.items()):
@@ -233,7 +234,8 @@ async def _record(
             firing.setdefault(item.incident.id, item)
     for incident in resolved.values():
         await _note_if_all_resolved(session=session, incident=incident, now=now)
-    await _alert_events(session, firing, now)
+    opened = {i.incident.id for i in items if i.opened and i.incident is not None}
+    await _alert_events(session, firing, opened, now)
     # Coalesced: a burst of alerts edits each summary once every few seconds, not per alert.
     with_channel = {str(i.id): i.id for i in touched.values() if i.channel_id}
     await queue.schedule_many(
@@ -258,11 +260,13 @@ async def _record_resolved(
     )
 
 
-async def _alert_events(session: AsyncSession, firing: dict[int, _Item], now: datetime) -> None:
+async def _alert_events(
+    session: AsyncSession, firing: dict[int, _Item], opened: set[int], now: datetime
+) -> None:
     # A storm of repeats is counted on the incident, not written a thousand times into its
     # timeline: at most one "alert" event a minute.
     last = await incident_store.last_event_times(
-        session=session, incident_ids=firing.keys(), kind=EventKind.ALERT
+        session=session, incident_ids=firing.keys() - opened, kind=EventKind.ALERT
     )
     rows = [
         {

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import core_table, insert_ignoring_conflicts, insert_or_skip
@@ -35,14 +35,10 @@ class NewIncident:
 
 async def next_number(*, session: AsyncSession, name: str = "incident") -> int:
     """Take the next value of a named counter (row-locked, so safe across processes)."""
-    ins = insert_ignoring_conflicts(session, Counter).values(name=name, value=0)
-    await session.execute(ins.on_conflict_do_nothing(index_elements=["name"]))
-    stmt = (
-        update(Counter)
-        .where(Counter.name == name)
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
-    )
+    stmt = insert_ignoring_conflicts(session, Counter).values(name=name, value=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["name"], set_={"value": Counter.value + 1}
+    ).returning(Counter.value)
     return int((await session.execute(stmt)).scalar_one())
 
 

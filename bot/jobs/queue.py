@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -111,8 +111,9 @@ class NewJob:
     kind: JobKind
     subject_key: str
     due_at: datetime
-    payload: dict[str, Any]
+    payload: dict[str, Any] = field(default_factory=dict)
     sequence_key: str | None = None
+    incident_id: int | None = None
 
 
 async def add_once(*, session: AsyncSession, jobs: Sequence[NewJob]) -> None:
@@ -129,6 +130,7 @@ async def add_once(*, session: AsyncSession, jobs: Sequence[NewJob]) -> None:
             "payload": j.payload,
             "attempts": 0,
             "sequence_key": j.sequence_key,
+            "incident_id": j.incident_id,
         }
         for j in jobs
     }
@@ -251,8 +253,8 @@ async def claim(
             earlier.done_at.is_(None),
         ),
     )
-    stmt = (
-        select(DueWork)
+    due = (
+        select(DueWork.id)
         .where(DueWork.done_at.is_(None), DueWork.due_at <= now)
         .where(or_(DueWork.claimed_until.is_(None), DueWork.claimed_until < now))
         .where(DueWork.kind.in_(list(kinds)), in_sequence)
@@ -260,15 +262,32 @@ async def claim(
         .limit(limit)
     )
     if running:
-        stmt = stmt.where(DueWork.id.not_in(list(running)))
+        due = due.where(DueWork.id.not_in(list(running)))
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    rows = list((await session.scalars(stmt)).all())
-    for row in rows:
-        row.claimed_by, row.claimed_until = worker, now + CLAIM_FOR
-        row.claim_token = uuid.uuid4().hex
-        row.attempts += 1
-    await session.flush()
+        due = due.with_for_update(skip_locked=True)
+    token = uuid.uuid4().hex  # new for every claim: a stale run's token no longer matches
+    stmt = (
+        update(DueWork)
+        .where(DueWork.id.in_(due.scalar_subquery()))
+        .values(
+            claimed_by=worker,
+            claimed_until=now + CLAIM_FOR,
+            claim_token=token,
+            attempts=DueWork.attempts + 1,
+        )
+        .returning(
+            DueWork.id,
+            DueWork.kind,
+            DueWork.subject_key,
+            DueWork.incident_id,
+            DueWork.payload,
+            DueWork.attempts,
+            DueWork.created_at,
+            DueWork.due_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = sorted((await session.execute(stmt)).all(), key=lambda r: (r.due_at, r.id))
     return [
         Claimed(
             r.id,
@@ -277,7 +296,7 @@ async def claim(
             r.incident_id,
             dict(r.payload),
             r.attempts,
-            r.claim_token or "",
+            token,
             r.created_at,
         )
         for r in rows
@@ -286,12 +305,13 @@ async def claim(
 
 async def renew(*, session: AsyncSession, items: Collection[Claimed], now: datetime) -> set[int]:
     """Extend the claims this worker still holds; returns the ids it no longer holds."""
-    tokens = [item.token for item in items]
+    tokens = {item.token for item in items}
     if not tokens:
         return set()
     stmt = (
         update(DueWork)
-        .where(DueWork.claim_token.in_(tokens), DueWork.done_at.is_(None))
+        .where(DueWork.id.in_([item.id for item in items]), DueWork.claim_token.in_(tokens))
+        .where(DueWork.done_at.is_(None))
         .values(claimed_until=now + CLAIM_FOR)
         .returning(DueWork.id)
     )
@@ -301,12 +321,12 @@ async def renew(*, session: AsyncSession, items: Collection[Claimed], now: datet
 
 async def release(*, session: AsyncSession, items: Collection[Claimed]) -> None:
     """Give claimed work back unfinished (on shutdown), so any worker runs it at once."""
-    tokens = [item.token for item in items]
+    tokens = {item.token for item in items}
     if not tokens:
         return
     await session.execute(
         update(DueWork)
-        .where(DueWork.claim_token.in_(tokens))
+        .where(DueWork.id.in_([item.id for item in items]), DueWork.claim_token.in_(tokens))
         .values(
             claimed_by=None,
             claimed_until=None,

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import IO
 
 PR_SET_PDEATHSIG = 1
@@ -87,6 +88,12 @@ async def stop(proc: asyncio.subprocess.Process, sig: int = signal.SIGTERM) -> N
             log.close()
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    proc: asyncio.subprocess.Process
+
+
 @contextlib.asynccontextmanager
 async def serve_process(
     env: Mapping[str, str],
@@ -95,14 +102,14 @@ async def serve_process(
     *,
     role: str = "all",
     port: int | None = None,
-) -> AsyncIterator[str]:
-    """Run `incidentbot serve` in its own process(es) with `env` over `base_env`; yield its URL."""
+) -> AsyncIterator[Served]:
+    """Run `incidentbot serve` in its own process(es) with `env` over `base_env`."""
     port = port or free_port()
     args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     proc = await start([*args, "--role", role, "--no-access-log"], env, base_env)
     try:
         await _wait_ready(proc, port)
-        yield f"http://127.0.0.1:{port}"
+        yield Served(f"http://127.0.0.1:{port}", proc)
     finally:
         await stop(proc)
 

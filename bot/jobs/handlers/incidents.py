@@ -18,7 +18,7 @@ from bot.jobs.handlers.common import Handler, JobEnv, once, slack_handlers
 from bot.jobs.kinds import JobKind
 from bot.jobs.queue import Claimed
 from bot.slack.blocks import incident as incident_blocks
-from bot.slack.gateway import Channel, NameTaken, PostKey
+from bot.slack.gateway import NameTaken, PostKey
 
 
 def handlers(env: JobEnv) -> dict[JobKind, Handler]:
@@ -47,36 +47,42 @@ class _ChannelWork:
             )
 
     async def open_channel(self, item: Claimed) -> None:
-        """Create the channel, set its topic, invite responders, pin the summary."""
+        """Create the channel, pin the summary, set the topic, invite responders."""
         assert item.incident_id is not None
+        await self._ensure_channel(item.incident_id)
         snap = await self._snapshot(item.incident_id)
-        if snap.channel_id is None:
-            channel = await self._create_channel(snap.id)
-            async with session_scope(self.env.deps.sessions) as session:
-                await channel_flows.channel_created(
-                    session=session, incident_id=snap.id, channel_id=channel.id, name=channel.name
-                )
-            snap = await self._snapshot(snap.id)
-        await self._sync_topic(snap)
-        await self._invite(snap)
         if snap.summary_ts is None:
             await self._post_summary(snap, PostKey(f"summary:{snap.id}", item.attempts > 1))
+        await self._sync_topic(snap)
+        await self._invite(snap)
 
-    async def _create_channel(self, incident_id: int) -> Channel:
+    async def _ensure_channel(self, incident_id: int) -> None:
+        """The incident's channel: created under its reserved name, or adopted if it was."""
         slack, prefix = self.env.need_slack(), self.env.deps.config.channels.prefix
         taken: list[str] = []
         while True:
             async with session_scope(self.env.deps.sessions) as session:
-                name = await channel_flows.reserve_name(
+                opening = await channel_flows.opening(
                     session=session, incident_id=incident_id, prefix=prefix, taken=taken
                 )
+            if opening.channel_id is not None:
+                return
             try:
-                return await slack.create_channel(name)
+                channel = await slack.create_channel(opening.name)
             except NameTaken:
-                adopted = await slack.adopt_channel(name)
-                if adopted is not None:
-                    return adopted  # created by an earlier attempt whose answer was lost
-                taken.append(name)  # someone else's channel: reserve another name
+                adopted = await slack.adopt_channel(opening.name)
+                if adopted is None:
+                    taken.append(opening.name)  # someone else's channel: reserve another name
+                    continue
+                channel = adopted  # created by an earlier attempt whose answer was lost
+            async with session_scope(self.env.deps.sessions) as session:
+                await channel_flows.channel_created(
+                    session=session,
+                    incident_id=incident_id,
+                    channel_id=channel.id,
+                    name=channel.name,
+                )
+            return
 
     async def _invite(self, snap: Snapshot) -> None:
         slack = self.env.need_slack()
