@@ -30,9 +30,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from benchmarks.common import database, run
+from bot.db import make_engine
 from bot.incidents.schemas import IncidentType
+from bot.jobs.kinds import JobKind
+from bot.models import DueWork
 from bot.playbook.loader import builtin_playbooks, load_playbooks
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.processes import serve_process, worker_process
@@ -143,56 +147,80 @@ def report(kind: str, name: str, seconds: float, found: list[str]) -> None:
 
 async def killed_while_opening(kind: str, name: str, method: str, fault: dict[str, Any]) -> None:
     """A worker dies (SIGKILL) while `method` hangs; a new worker must finish the opening."""
-    async with FakeSlack() as slack, environment(kind, slack) as env:
-        async with serve_process(env, role="web") as web:
-            slack.fail_next(method, hang_s=60, **fault)
-            key = f"kill-{method.replace('.', '-')}"
-            async with worker_process(env) as doomed:
-                await post_alert(web.url, key)
-                await until_called(slack, method, 1)
-                os.killpg(doomed.pid, signal.SIGKILL)
-            async with worker_process(env):
-                seconds = await fully_open(slack, key)
-            report(kind, f"SIGKILL {name}", seconds, problems(slack, key))
+    key = f"kill-{method.replace('.', '-').lower()}"
+    async with (
+        FakeSlack() as slack,
+        environment(kind, slack) as env,
+        serve_process(env, role="web") as web,
+    ):
+        slack.fail_next(method, hang_s=60, **fault)
+        async with worker_process(env) as doomed:
+            await post_alert(web.url, key)
+            await until_called(slack, method, 1)
+            os.killpg(doomed.pid, signal.SIGKILL)
+        async with worker_process(env):
+            seconds = await fully_open(slack, key)
+        report(kind, f"SIGKILL {name}", seconds, problems(slack, key))
+
+
+async def holder_pid(db_url: str) -> int:
+    """The pid of the worker holding the opening (worker ids are host:pid:…)."""
+    engine = make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            stmt = select(DueWork.claimed_by).where(DueWork.kind == JobKind.OPEN_CHANNEL)
+            holder = (await conn.execute(stmt)).scalar_one()
+    finally:
+        await engine.dispose()
+    return int(str(holder).split(":")[1])
 
 
 async def terminated_while_opening(kind: str) -> None:
     """SIGTERM to the worker that holds the opening: the other worker takes it over."""
-    async with FakeSlack() as slack, environment(kind, slack) as env:
-        async with serve_process(env, role="web") as web, worker_process(env) as other:
-            del other
-            slack.fail_next("conversations.create", status=500, hang_s=60)
-            async with worker_process(env) as leaving:
-                await asyncio.sleep(1.0)  # both workers listening
-                await post_alert(web.url, "term")
-                await until_called(slack, "conversations.create", 1)
-                signalled = time.monotonic()
-                os.killpg(leaving.pid, signal.SIGTERM)
-                await until_called(slack, "conversations.create", 2)
-                taken_over = time.monotonic() - signalled
-                exited = await asyncio.wait_for(leaving.wait(), 15)
-            seconds = await fully_open(slack, "term")
-            found = problems(slack, "term")
-            print(
-                f"[{kind}] SIGTERM while opening: the other worker created the channel "
-                f"{taken_over:.2f} s after the signal (the signalled one exited with {exited}); "
-                f"fully open {seconds:.1f} s later; "
-                + ("exactly once" if not found else "PROBLEMS: " + "; ".join(found))
-            )
+    async with (
+        FakeSlack() as slack,
+        environment(kind, slack) as env,
+        serve_process(env, role="web") as web,
+        worker_process(env) as one,
+        worker_process(env) as two,
+    ):
+        slack.fail_next("conversations.create", status=500, hang_s=60)
+        await asyncio.sleep(1.0)  # both workers listening
+        await post_alert(web.url, "term")
+        await until_called(slack, "conversations.create", 1)
+        leaving = one if await holder_pid(env["DATABASE_URL"]) == one.pid else two
+        signalled = time.monotonic()
+        os.killpg(leaving.pid, signal.SIGTERM)
+        exited = await asyncio.wait_for(leaving.wait(), 15)
+        stopped = time.monotonic() - signalled
+        await until_called(slack, "conversations.create", 2)
+        taken_over = time.monotonic() - signalled
+        seconds = await fully_open(slack, "term")
+        found = problems(slack, "term")
+    print(
+        f"[{kind}] SIGTERM to the worker opening a channel: it exited ({exited}) after "
+        f"{stopped:.2f} s, the other worker created the channel {taken_over:.2f} s after the "
+        f"signal; fully open {seconds:.1f} s later; "
+        + ("exactly once" if not found else "PROBLEMS: " + "; ".join(found))
+    )
 
 
 async def retry_after(kind: str) -> None:
     """Slack answers 429 with Retry-After: 1; the retry should come 1 s later, not a tick later."""
-    async with FakeSlack() as slack, environment(kind, slack) as env:
-        async with serve_process(env, role="web") as web, worker_process(env):
-            await asyncio.sleep(1.0)
-            gaps = []
-            for i in range(5):
-                slack.fail_next("conversations.create", status=429, retry_after=1)
-                await post_alert(web.url, f"limited-{i}")
-                await until_called(slack, "conversations.create", 2 * (i + 1))
-                limited, retried = slack.calls("conversations.create")[-2:]
-                gaps.append((retried.at - limited.at).total_seconds())
+    async with (
+        FakeSlack() as slack,
+        environment(kind, slack) as env,
+        serve_process(env, role="web") as web,
+        worker_process(env),
+    ):
+        await asyncio.sleep(1.0)
+        gaps = []
+        for i in range(5):
+            slack.fail_next("conversations.create", status=429, retry_after=1)
+            await post_alert(web.url, f"limited-{i}")
+            await until_called(slack, "conversations.create", 2 * (i + 1))
+            limited, retried = slack.calls("conversations.create")[-2:]
+            gaps.append((retried.at - limited.at).total_seconds())
     late = [round((g - 1) * 1000) for g in gaps]
     print(f"[{kind}] Retry-After: 1 honoured; retries came {late} ms after the second was up")
 

@@ -38,3 +38,11 @@ class RetryLater(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class NotYet(RetryLater):
+    """Queued work waiting on other work (the incident channel): asked again every few
+    seconds, without counting as a failed attempt."""
+
+    def __init__(self, message: str, retry_after: float = 2.0) -> None:
+        super().__init__(message, retry_after)

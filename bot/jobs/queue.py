@@ -397,6 +397,24 @@ async def retry_later(
     )
 
 
+async def wait(
+    *, session: AsyncSession, item: Claimed, now: datetime, delay: float, why: str
+) -> None:
+    """Release claimed work to run again after `delay` s, not counting this run as an attempt."""
+    await session.execute(
+        update(DueWork)
+        .where(DueWork.id == item.id, DueWork.claim_token == item.token)
+        .values(
+            due_at=now + timedelta(seconds=delay),
+            claimed_by=None,
+            claimed_until=None,
+            claim_token=None,
+            attempts=DueWork.attempts - 1,
+            last_error=why[:2000],
+        )
+    )
+
+
 async def pending(*, session: AsyncSession, kind: JobKind | None = None) -> list[DueWork]:
     """Work not yet done, soonest first."""
     stmt = select(DueWork).where(DueWork.done_at.is_(None)).order_by(DueWork.due_at)

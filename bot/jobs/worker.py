@@ -16,13 +16,13 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import session_scope
-from bot.errors import RetryLater
+from bot.errors import NotYet, RetryLater
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.jobs.listen import Listener
@@ -30,6 +30,7 @@ from bot.jobs.listen import Listener
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
+MAX_WAIT = timedelta(days=1)  # how long work may wait on other work before it fails
 TICK_S = 2.0
 Handler = Callable[[queue.Claimed], Awaitable[None]]
 Clock = Callable[[], datetime]
@@ -178,6 +179,17 @@ class Worker:
 
     async def _failed(self, item: queue.Claimed, exc: Exception) -> None:
         message = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, NotYet) and self.clock() - item.armed_at < MAX_WAIT:
+            async with session_scope(self.sessions) as session:
+                await queue.wait(
+                    session=session,
+                    item=item,
+                    now=self.clock(),
+                    delay=exc.retry_after or 2.0,
+                    why=message,
+                )
+            self.wake()  # arms the timer
+            return
         retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
         if not isinstance(exc, RetryLater):
             log.error("%s %s failed", item.kind, item.subject_key, exc_info=exc)

@@ -276,6 +276,7 @@ class FakeSlack:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        fault = None
         try:
             raw, token = await read_args(request)
         except ValueError:
@@ -285,10 +286,10 @@ class FakeSlack:
             await self._delay()
             fault = self._take_fault(method)
             reply = self._answer(method, raw, token, fault)
-            if fault is not None and fault.hang_s:
-                await asyncio.sleep(fault.hang_s)
         status, headers, body = reply
-        self._calls.append(Call(method, raw, body, utcnow(), status))
+        self._calls.append(Call(method, raw, body, utcnow(), status))  # as Slack received it
+        if fault is not None and fault.hang_s:
+            await asyncio.sleep(fault.hang_s)
         return web.json_response(body, status=status, headers=headers)
 
     def _answer(self, method: str, raw: JSON, token: str | None, fault: wire.Fault | None) -> Reply:

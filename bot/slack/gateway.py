@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import random
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
@@ -35,6 +36,7 @@ from bot.errors import RetryLater
 CREATING = ("chat.postMessage", "conversations.create")
 POST_EVENT = "incidentbot_post"  # message metadata event type that carries a PostKey
 LOOKBACK_PAGES = 3
+RETRY_JITTER_S = 0.02  # spreads retries a little without straying from Slack's Retry-After
 T = TypeVar("T")
 
 
@@ -62,13 +64,32 @@ class _UnlessCreating(AsyncRetryHandler):
         )
 
 
+class _RateLimited(AsyncRateLimitErrorRetryHandler):
+    """Waits exactly the Retry-After Slack asks for (slack-sdk adds up to a second of jitter)."""
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error or RuntimeError("rate limited without an answer")
+        state.next_attempt_requested = True
+        values = {k.lower(): v for k, v in response.headers.items()}.get("retry-after") or ["1"]
+        await asyncio.sleep(float(values[0]) + random.uniform(0, RETRY_JITTER_S))
+        state.increment_current_attempt()
+
+
 def make_client(
     token: str, base_url: str, *, retries: int = 3, timeout_s: float = 15.0
 ) -> AsyncWebClient:
     """A Web API client that honours Retry-After on 429 and retries server and network errors."""
     client = AsyncWebClient(token=token, base_url=base_url, timeout=int(max(timeout_s, 1)))
     client.retry_handlers = [
-        AsyncRateLimitErrorRetryHandler(max_retry_count=retries),
+        _RateLimited(max_retry_count=retries),
         _UnlessCreating(AsyncServerErrorRetryHandler(max_retry_count=retries)),
         _UnlessCreating(AsyncConnectionErrorRetryHandler(max_retry_count=retries)),
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.db import session_scope
-from bot.errors import RetryLater
+from bot.errors import NotYet
 from bot.flows import changes as change_flows
 from bot.jobs.handlers.common import Handler, JobEnv, once, slack_handlers
 from bot.jobs.kinds import JobKind
@@ -21,7 +21,7 @@ def handlers(env: JobEnv) -> dict[JobKind, Handler]:
                 session=session, incident_id=item.incident_id, now=env.deps.clock()
             )
         if report.channel_id is None:
-            raise RetryLater("the incident channel does not exist yet")
+            raise NotYet("the incident channel does not exist yet")
         if report.subjects:  # with no feature or service there is nothing to match
             await env.need_slack().post(
                 report.channel_id,

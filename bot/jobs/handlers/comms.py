@@ -16,7 +16,7 @@ from bot.comms import clients as comms_clients
 from bot.comms import targets as comms_targets
 from bot.comms.clients import Delivery
 from bot.db import session_scope
-from bot.errors import RetryLater
+from bot.errors import NotYet
 from bot.flows import comms_delivery
 from bot.jobs.handlers.common import Handler, JobEnv, once, slack_handlers
 from bot.jobs.kinds import JobKind
@@ -67,7 +67,7 @@ class _CommsWork:
             if card is None:
                 return
             if card.channel_id is None:
-                raise RetryLater("the incident channel does not exist yet")
+                raise NotYet("the incident channel does not exist yet")
             text, blocks = comms_blocks.card_text(card), comms_blocks.card_blocks(card)
             if card.message_ts is not None:
                 await slack.update(card.channel_id, card.message_ts, text, blocks)
@@ -133,7 +133,7 @@ class _CommsWork:
         if notice is None:
             return
         if notice.channel_id is None:
-            raise RetryLater("the incident channel does not exist yet")
+            raise NotYet("the incident channel does not exist yet")
         await self.env.need_slack().post(
             notice.channel_id,
             comms_blocks.reminder_text(notice),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.db import session_scope
-from bot.errors import RetryLater
+from bot.errors import NotYet
 from bot.flows import containment_report as report_flows
 from bot.jobs.handlers.common import Handler, JobEnv, once, slack_handlers
 from bot.jobs.kinds import JobKind
@@ -19,7 +19,7 @@ def handlers(env: JobEnv) -> dict[JobKind, Handler]:
         async with session_scope(env.deps.sessions) as session:
             view = await report_flows.run_view(session=session, run_id=run_id)
         if view.channel_id is None:
-            raise RetryLater("the incident channel does not exist yet")
+            raise NotYet("the incident channel does not exist yet")
         slack = env.need_slack()
         text = containment_blocks.outcome_text(view)
         blocks = containment_blocks.outcome_blocks(view)

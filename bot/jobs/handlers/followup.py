@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.db import session_scope
-from bot.errors import RetryLater
+from bot.errors import NotYet
 from bot.flows import action_items as item_flows
 from bot.flows import fix_validation
 from bot.jobs.handlers.common import Handler, JobEnv, once, slack_handlers
@@ -63,7 +63,7 @@ class _FollowupWork:
         if notice is None:
             return
         if notice.channel_id is None:
-            raise RetryLater("the incident channel does not exist yet")
+            raise NotYet("the incident channel does not exist yet")
         text = followup_text.eval_notice(notice)
         await self.env.need_slack().post(notice.channel_id, text, once=once(work))
 
@@ -73,7 +73,7 @@ class _FollowupWork:
         if item.message_ts is not None:
             return
         if item.incident_channel is None:
-            raise RetryLater("the incident channel does not exist yet")
+            raise NotYet("the incident channel does not exist yet")
         ts = await self.env.need_slack().post(
             item.incident_channel,
             followup_blocks.item_text(item),

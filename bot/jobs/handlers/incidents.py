@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.db import session_scope
-from bot.errors import RetryLater
+from bot.errors import NotYet
 from bot.flows import channels as channel_flows
 from bot.incidents.schemas import Role
 from bot.incidents.snapshot import Snapshot
@@ -169,7 +169,7 @@ class _ChannelWork:
         if not snap.empty_roles or not snap.status.is_open:
             return
         if snap.channel_id is None:
-            raise RetryLater("the incident channel does not exist yet")
+            raise NotYet("the incident channel does not exist yet")
         text = incident_blocks.role_nudge(snap)
         await self.env.need_slack().post(snap.channel_id, text, once=once(item))
         async with session_scope(self.env.deps.sessions) as session:

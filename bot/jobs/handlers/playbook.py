@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.db import session_scope
-from bot.errors import RetryLater
+from bot.errors import NotYet
 from bot.flows import playbook as playbook_flows
 from bot.flows import playbook_nudges as nudge_flows
 from bot.incidents.schemas import IncidentType
@@ -46,7 +46,7 @@ class _PlaybookWork:
                 now=deps.clock(),
             )
         if posting.channel_id is None:
-            raise RetryLater("the incident channel does not exist yet")
+            raise NotYet("the incident channel does not exist yet")
         for message_id in posting.to_retire:
             await self._retire(message_id)
         for message_id in posting.to_post:
