@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
@@ -17,7 +19,7 @@ from bot.db import make_engine
 from bot.models import Incident
 from bot.sandbox import demo
 from bot.sandbox.fake_slack import FakeSlack
-from bot.sandbox.processes import serve_process
+from bot.sandbox.processes import serve_process, worker_process
 
 CLEAN_ENV = {
     k: v
@@ -129,6 +131,39 @@ async def test_two_server_processes_open_one_incident_per_problem(db_url: str) -
         assert (await conn.execute(select(func.count(Incident.id)))).scalar_one() == 1
     await engine.dispose()
     assert await migrate.current_revision(db_url) == migrate.head_revision()
+
+
+async def test_a_web_process_and_a_worker_process_open_the_channel_and_stop_cleanly(
+    db_url: str,
+) -> None:
+    async with FakeSlack() as slack:
+        env = {
+            "DATABASE_URL": db_url,
+            "SLACK_BOT_TOKEN": slack.token,
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": slack.api_url,
+            "INCIDENTBOT_WEBHOOK_TOKEN": "t",
+        }
+        async with serve_process(env, role="web", base_env=CLEAN_ENV) as web:
+            async with httpx.AsyncClient(base_url=web.url) as client:
+                response = await client.post(
+                    "/alerts/generic",
+                    headers={"Authorization": "Bearer t"},
+                    json={"title": "Refunds wrong", "dedupe_key": "refunds"},
+                )
+            assert response.status_code == 202
+            await asyncio.sleep(1.0)
+            assert not slack.calls("conversations.create")  # the web process only stores it
+            async with worker_process(env, base_env=CLEAN_ENV) as worker:
+                for _ in range(200):
+                    if any(c.name.startswith("inc-") for c in slack.workspace.channels.values()):
+                        break
+                    await asyncio.sleep(0.05)
+                assert [c.ok for c in slack.calls("conversations.create")] == [True]
+                begun = time.monotonic()
+                os.killpg(worker.pid, signal.SIGTERM)
+                assert await asyncio.wait_for(worker.wait(), 10) == 0
+                assert time.monotonic() - begun < 10
 
 
 async def test_demo_runs_an_incident_end_to_end() -> None:
