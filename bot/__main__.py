@@ -120,6 +120,14 @@ def _require_database(url: str) -> None:
         raise ConfigError(message) from None
 
 
+def _join_driver_threads(timeout_s: float = 2.0) -> None:
+    import threading
+
+    for thread in threading.enumerate():
+        if "_connection_worker_thread" in thread.name:
+            thread.join(timeout_s)
+
+
 async def _ping(url: str) -> None:
     from sqlalchemy import text
 
@@ -134,6 +142,9 @@ async def _ping(url: str) -> None:
             await connection.execute(text("SELECT 1"))
     finally:
         await engine.dispose()
+        # A connection aiosqlite failed to open hands its last answer back to this event loop
+        # from its own thread: wait for that while the loop still runs.
+        await asyncio.to_thread(_join_driver_threads)
 
 
 def _ping_sqlite(url: str) -> None:

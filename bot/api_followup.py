@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bot.db import session_scope
 from bot.deps import Deps
@@ -23,6 +23,7 @@ from bot.flows import postmortem as postmortem_flows
 from bot.incidents import store as incident_store
 from bot.postmortem.schemas import ActionKind, ActionState
 from bot.postmortem.store import ItemFilter, ItemRecord
+from bot.trackers.schemas import SyncState
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,13 @@ class ActionItemOut(BaseModel):
     created_by: str
     created_at: datetime
     done_at: datetime | None
+    tracker: str | None = Field(default=None, description="The tracker's name in the config")
+    tracker_issue: str | None = Field(default=None, description="e.g. AIQ-12 or ENG-123")
+    tracker_url: str | None = None
+    tracker_sync: SyncState | None = Field(
+        default=None, description="pending, synced, retrying (an outage) or failed (refused)"
+    )
+    tracker_error: str | None = None
 
 
 CSV_FIELDS = list(ActionItemOut.model_fields)
@@ -69,7 +77,21 @@ def item_out(item: ItemRecord, today: date) -> ActionItemOut:
         created_by=item.created_by,
         created_at=item.created_at,
         done_at=item.done_at,
+        **_tracker_fields(item),
     )
+
+
+def _tracker_fields(item: ItemRecord) -> dict[str, Any]:
+    ref = item.tracker
+    if ref is None:
+        return {}
+    return {
+        "tracker": ref.tracker,
+        "tracker_issue": ref.key,
+        "tracker_url": ref.url,
+        "tracker_sync": ref.sync,
+        "tracker_error": ref.error,
+    }
 
 
 def router(deps: Deps) -> APIRouter:

@@ -13,10 +13,12 @@ from bot.config import Config, load_config
 from bot.containment.rules import validate_providers
 from bot.errors import ConfigError
 from bot.incidents.schemas import IncidentType
+from bot.paging import rules as paging_rules
 from bot.playbook.loader import builtin_playbooks, load_playbooks
 from bot.playbook.schemas import Playbook
 from bot.settings import Settings
 from bot.templating import make_environment
+from bot.trackers import rules as tracker_rules
 
 
 def load_content(
@@ -34,6 +36,12 @@ def load_content(
     missing += audience_problems(config.status_targets, lambda k: template_audience(templates, k))
     if missing:
         raise ConfigError("comms targets:\n" + "\n".join(f"  {p}" for p in missing))
+    wrong = tracker_rules.problems(config.trackers, env, list(config.followup.teams))
+    if wrong:
+        raise ConfigError("trackers:\n" + "\n".join(f"  {p}" for p in wrong))
+    unpaged = paging_rules.problems(config.paging, env)
+    if unpaged:
+        raise ConfigError("paging:\n" + "\n".join(f"  {p}" for p in unpaged))
     return playbooks, templates
 
 
@@ -52,3 +60,7 @@ def run(settings: Settings) -> Iterator[str]:
     if unmapped:  # not an error: their buttons say which config key to set when clicked
         yield f"  playbook actions with no provider yet: {', '.join(unmapped)}"
     yield f"comms ok: {len(config.status_targets)} publish targets"
+    yield f"trackers ok: {', '.join(config.trackers) or 'none (action items stay in the bot)'}"
+    targets = ", ".join(config.paging.targets) or "no targets"
+    oncall = "; on-call offered from a schedule" if config.paging.oncall else ""
+    yield f"paging ok: {targets}{oncall}"

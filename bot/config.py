@@ -13,7 +13,9 @@ from bot.comms.schemas import ZoneName
 from bot.comms.targets import Targets
 from bot.errors import ConfigError
 from bot.incidents.schemas import IncidentType, Role, Severity
+from bot.paging.schemas import Paging
 from bot.postmortem.schemas import ActionKind, ItemEditor
+from bot.trackers.schemas import Tracker
 
 
 class _Strict(BaseModel):
@@ -200,6 +202,10 @@ class Config(_Strict):
     comms_timezone: ZoneName = Field("UTC", description="IANA zone times in drafts are shown in")
     followup: Followup = Field(default_factory=Followup)
     web: Web = Field(default_factory=Web)
+    trackers: dict[str, Tracker] = Field(
+        default_factory=dict, description="Jira projects and Linear teams action items go to"
+    )
+    paging: Paging = Field(default_factory=Paging)
 
 
 def load_config(path: Path | None) -> Config:

@@ -33,11 +33,18 @@ class ConfigError(BotError):
 
 
 class RetryLater(Exception):
-    """A temporary failure of queued work; `retry_after` seconds when the remote said so."""
+    """A temporary failure of queued work; `retry_after` seconds when the remote said so.
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    With `keep_trying` (an outage at a tracker or pager) the work is never given up: it is
+    retried at the longest backoff until the remote answers, so an outage delays, never loses.
+    """
+
+    def __init__(
+        self, message: str, retry_after: float | None = None, *, keep_trying: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.keep_trying = keep_trying
 
 
 class NotYet(RetryLater):

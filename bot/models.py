@@ -371,3 +371,68 @@ class LoginLink(Base):
     user_id: Mapped[str] = mapped_column(String(40))
     used_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class TrackerIssue(Base):
+    """An action item's issue in Jira or Linear: recorded before it is created, then synced."""
+
+    __tablename__ = "tracker_issues"
+    __table_args__ = (
+        Index("ix_tracker_issues_remote", "kind", "remote_id"),
+        Index("ix_tracker_issues_key", "kind", "remote_key"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("action_items.id", ondelete="CASCADE"), unique=True
+    )
+    tracker: Mapped[str] = mapped_column(String(60))  # the config's name for it
+    kind: Mapped[str] = mapped_column(String(20))  # jira | linear
+    # Linear: the UUID chosen before creating; Jira: the issue id once known.
+    remote_id: Mapped[str | None] = mapped_column(String(120))
+    remote_key: Mapped[str | None] = mapped_column(String(60))  # AIQ-12, ENG-123
+    url: Mapped[str | None] = mapped_column(String(500))
+    sync: Mapped[str] = mapped_column(String(20), default="pending")  # see trackers.schemas
+    # The item's state and due date as the tracker last showed or was sent them.
+    remote_state: Mapped[str | None] = mapped_column(String(20))
+    remote_due: Mapped[date | None] = mapped_column(Date)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Page(Base):
+    """A page of an on-call target for an incident: what PagerDuty should show, and what it does."""
+
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("incident_id", "target"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(60))
+    dedup_key: Mapped[str] = mapped_column(String(255), unique=True)
+    requested_by: Mapped[str] = mapped_column(String(80))
+    wanted: Mapped[str] = mapped_column(String(20))  # triggered | acknowledged | resolved
+    sent: Mapped[str | None] = mapped_column(String(20))  # the last one PagerDuty accepted
+    remote_id: Mapped[str | None] = mapped_column(String(40))  # a REST-created incident's id
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PostmortemDocument(Base):
+    """The postmortem in Slack: a channel canvas, or a Markdown file where canvases are off."""
+
+    __tablename__ = "postmortem_documents"
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str | None] = mapped_column(String(10))  # canvas | file, once decided
+    remote_id: Mapped[str | None] = mapped_column(String(40))  # canvas or file id
+    permalink: Mapped[str | None] = mapped_column(String(500))
+    revision: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every rewrite
+    synced_revision: Mapped[int] = mapped_column(Integer, default=0)
+    # File fallback: a revision's file id is kept from the moment Slack gives it out, and the
+    # revision it replaces is deleted once the new one is shared.
+    pending_file_id: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -17,7 +16,7 @@ from starlette.datastructures import Headers
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot import api, api_followup, ui
+from bot import api, api_followup, api_integrations, ui
 from bot.alerts import auth
 from bot.alerts import sources as alert_sources
 from bot.alerts.schemas import Source
@@ -29,12 +28,11 @@ from bot.deps import Deps, WebhookSecrets
 from bot.errors import BadInput, NotFound
 from bot.evals.schemas import EvalIn
 from bot.flows import intake as flows
-from bot.http_errors import HTTPProblem, check_bearer
+from bot.http_errors import HTTPProblem, check_bearer, decode_json, read_json_body
 from bot.identity import People
 from bot.metrics import MetricsMiddleware
 
 log = logging.getLogger(__name__)
-MAX_BODY = 1024 * 1024
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -65,6 +63,7 @@ def create_app(
     app.include_router(_ingest_router(deps, alerts))
     app.include_router(_health_router(deps))
     app.include_router(api.router(deps))
+    app.include_router(api_integrations.router(deps))
     ui.install(app, deps, people)
     hot = {"/alerts/{source}": alerts} | ({"/slack/events": slack} if slack else {})
     app.add_middleware(HotPaths, routes={p: Route(p, e, methods=["POST"]) for p, e in hot.items()})
@@ -154,9 +153,9 @@ def alert_endpoint(deps: Deps) -> Endpoint:
         except ValueError:
             known = ", ".join(s.value for s in Source)
             raise HTTPProblem(404, f"unknown alert source {source!r}; known: {known}") from None
-        raw = await _read_body(request)
+        raw = await read_json_body(request)
         _check_alert_auth(deps, src, request, raw)
-        payload = _decode(raw)
+        payload = decode_json(raw)
         if src == Source.PAGERDUTY and pagerduty.is_ping(payload):
             return JSONResponse({"pong": True}, status_code=200)  # PagerDuty's subscription test
         result = await _ingest(deps, intake, src, raw, payload)
@@ -194,7 +193,7 @@ def _ingest_router(deps: Deps, alerts: Endpoint) -> APIRouter:
     )
     async def post_change(request: Request) -> JSONResponse:
         check_bearer(deps, request)
-        change = _validate(ChangeIn, _decode(await _read_body(request)))
+        change = _validate(ChangeIn, decode_json(await read_json_body(request)))
         async with session_scope(deps.sessions) as session:
             row = await flows.record_change(session=session, change=change, now=deps.clock())
         deps.wake_worker()
@@ -208,7 +207,7 @@ def _ingest_router(deps: Deps, alerts: Endpoint) -> APIRouter:
     )
     async def post_eval(request: Request) -> JSONResponse:
         check_bearer(deps, request)
-        run = _validate(EvalIn, _decode(await _read_body(request)))
+        run = _validate(EvalIn, decode_json(await read_json_body(request)))
         try:
             async with session_scope(deps.sessions) as session:
                 row = await flows.record_eval(session=session, run=run, now=deps.clock())
@@ -281,40 +280,6 @@ def _signature_problem(
         if not auth.verify_langfuse(raw, signature, secrets.langfuse):
             return "x-langfuse-signature is missing or does not match the secret"
     return None
-
-
-async def _read_body(request: Request) -> bytes:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json" and not content_type.endswith("+json"):
-        raise HTTPProblem(415, f"send JSON (Content-Type: application/json), not {content_type!r}")
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise HTTPProblem(413, f"body is {declared} bytes; the limit is {MAX_BODY} (1 MiB)")
-    # ASGI messages read directly: an async generator per request (request.stream()) costs
-    # more than the rest of reading the body when a monitor sends a thousand a second.
-    chunks, size = [], 0
-    while True:
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            raise HTTPProblem(400, "the client went away before sending the whole body")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise HTTPProblem(413, f"body is over the {MAX_BODY}-byte (1 MiB) limit")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _decode(raw: bytes) -> Any:
-    try:
-        return json.loads(raw.decode("utf-8"))  # the raw body is kept as UTF-8 text
-    except UnicodeDecodeError as exc:
-        raise HTTPProblem(400, "body is not UTF-8") from exc
-    except json.JSONDecodeError as exc:
-        raise HTTPProblem(
-            400, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from exc
 
 
 def _validate(model: type[M], payload: Any) -> M:

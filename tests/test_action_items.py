@@ -251,6 +251,11 @@ async def test_api_lists_action_items_as_json_and_csv(stage: Stage) -> None:
         "created_by": "U_ALICE",
         "created_at": None,
         "done_at": None,
+        "tracker": None,  # no tracker configured: the item lives in the bot only
+        "tracker_issue": None,
+        "tracker_url": None,
+        "tracker_sync": None,
+        "tracker_error": None,
     }
     for query, ids in [
         ("?owner=U_BOB", [1]),
@@ -292,7 +297,7 @@ async def test_app_home_shows_sections_and_its_buttons_work(stage: Stage) -> Non
     assert len(blocks) <= 100
     for title in ("My items* (13)", "My team's* (0)", "Overdue* (1)", "Recently done* (1)"):
         assert title in shown
-    assert "…and 5 more" in shown
+    assert "…and 6 more" in shown
     published = len(home.history)
 
     view = stage.slack.view_payload(home)

@@ -165,11 +165,11 @@ async def test_postmortem_is_posted_reviewed_and_published(stage: Stage) -> None
     head = next(
         m for m in stage.slack.messages(channel) if "*Postmortem for incident #1*" in m.text
     )
-    thread = [m for m in stage.slack.messages(channel) if m.thread_ts == head.ts]
     assert "draft" in head.text and "add at least one detection action item" in head.text
-    assert 1 <= len(thread) <= 6 and all(len(m.text) <= 4000 for m in thread)
-    posted = "".join(m.text for m in thread)
-    assert "INC-1" in posted and "Bob Baker" in posted and "<@U_BOB>" not in posted
+    [canvas] = stage.slack.workspace.canvases.values()  # the document: the channel's canvas
+    assert stage.slack.channel(channel).canvas == canvas.id
+    assert "INC-1" in canvas.markdown and "Bob Baker" in canvas.markdown
+    assert "<@U_BOB>" not in canvas.markdown
 
     await stage.command("postmortem review", user="U_BOB", channel=channel)
     await stage.settle()
@@ -207,9 +207,12 @@ async def test_postmortem_is_posted_reviewed_and_published(stage: Stage) -> None
     await stage.command("postmortem review", user="U_ALICE", channel=channel)
     await stage.settle()
     assert "the postmortem is published; it is final" in replies(stage)[-1]
-    await stage.command("postmortem", user="U_BOB", channel=channel)  # posts the final text
+    await stage.command("postmortem", user="U_BOB", channel=channel)  # points at the final text
     await stage.settle()
     assert said(stage, channel, "*Postmortem for incident #1* — published")
+    [canvas] = stage.slack.workspace.canvases.values()
+    assert canvas.markdown == text  # edited in place on every revision
+    assert len(canvas.history) >= 2
     history = [e.text for e in await events(stage, "postmortem")]
     assert history == ["Postmortem draft written", "Postmortem in review", "Postmortem published"]
 

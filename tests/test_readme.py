@@ -27,6 +27,13 @@ SECRETS = {
         "GATEWAY_TOKEN",
         "REVIEW_TOKEN",
         "STATUSPAGE_API_KEY",
+        "JIRA_EMAIL",
+        "JIRA_API_TOKEN",
+        "JIRA_WEBHOOK_SECRET",
+        "LINEAR_API_KEY",
+        "LINEAR_WEBHOOK_SECRET",
+        "PAGERDUTY_ROUTING_KEY",
+        "PAGERDUTY_API_TOKEN",
     )
 }
 
@@ -42,6 +49,8 @@ def test_the_config_example_validates_with_its_providers_and_targets() -> None:
     config = Config.model_validate(config_example())
     load_content(config, SECRETS)
     assert config.actions["prompt_rollback"] == "langfuse_prompts"
+    assert set(config.trackers) == {"ai-quality", "search-linear"}
+    assert config.paging.targets["ai-oncall"].severities == ["P1"]
 
 
 def test_every_subcommand_is_documented() -> None:

@@ -8,6 +8,7 @@ does nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.errors import BadInput
-from bot.flows import action_item_access
+from bot.flows import action_item_access, tracker_sync
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import EventKind, Severity
 from bot.jobs import queue
@@ -28,8 +29,10 @@ from bot.postmortem.schemas import ActionKind, ActionState
 from bot.postmortem.store import ItemFilter, ItemRecord
 
 ACTIVE = (ActionState.OPEN, ActionState.IN_PROGRESS)
+SLACK_USER = re.compile(r"[UW][A-Z0-9_]+")
 FINISHED = (ActionState.DONE, ActionState.WONT_DO)
 RECENT = timedelta(days=14)
+DIGEST_WEEK = timedelta(days=7)
 
 
 def today(config: Config, now: datetime) -> date:
@@ -78,6 +81,7 @@ async def add(
     await _queue(session, JobKind.ITEM_ARM, f"{item.id}:{due_on}", item, now)
     await _refresh_homes(session, now, item.owner_id)
     await schedule_digest(session=session, config=config, after=now)
+    await tracker_sync.queue_sync(session=session, config=config, item=item, now=now)
     return item
 
 
@@ -101,6 +105,22 @@ async def move(
     Only the people `followup.item_changes` names may; the owner's and the actor's App Home follow.
     """
     await check_may_change(session=session, config=config, item_id=item_id, actor=actor)
+    return await apply_move(
+        session=session, config=config, item_id=item_id, to=to, actor=actor, now=now, reason=reason
+    )
+
+
+async def apply_move(
+    *,
+    session: AsyncSession,
+    config: Config,
+    item_id: int,
+    to: ActionState,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+) -> ItemRecord:
+    """Move an item whoever asks (the caller checked who may: a person, or a signed webhook)."""
     row = await item_store.row(session=session, item_id=item_id, lock=True)
     rules.transition_action(ActionState(row.state), to, reason)
     row.state, row.updated_at = to.value, now
@@ -114,6 +134,7 @@ async def move(
     if to is ActionState.OPEN:
         await _queue(session, JobKind.ITEM_ARM, f"{item.id}:{item.due}", item, now)
     await _refresh_homes(session, now, item.owner_id, actor)
+    await tracker_sync.queue_sync(session=session, config=config, item=item, now=now)
     return item
 
 
@@ -150,6 +171,7 @@ async def change_due(
     await _queue(session, JobKind.ITEM_REFRESH, str(item.id), item, now)
     await _queue(session, JobKind.ITEM_ARM, f"{item.id}:{due_on}", item, now)
     await _refresh_homes(session, now, item.owner_id, actor)
+    await tracker_sync.queue_sync(session=session, config=config, item=item, now=now)
     return item
 
 
@@ -244,8 +266,10 @@ async def home(*, session: AsyncSession, config: Config, user_id: str, now: date
 async def digest(*, session: AsyncSession, config: Config, now: datetime) -> rules.Digest:
     """Open and overdue items by team and owner, as of today where the digest is read."""
     items = await item_store.query(session=session, where=ItemFilter(states=ACTIVE, limit=5000))
+    lately = ItemFilter(states=FINISHED, finished_since=now - DIGEST_WEEK, limit=200)
+    finished = await item_store.query(session=session, where=lately)
     day = now.astimezone(ZoneInfo(config.followup.digest.tz)).date()
-    return rules.group_for_digest([i.facts() for i in items], day)
+    return rules.group_for_digest([i.facts() for i in items], day, [i.facts() for i in finished])
 
 
 async def schedule_digest(*, session: AsyncSession, config: Config, after: datetime) -> datetime:
@@ -296,7 +320,8 @@ async def _queue(
 
 
 async def _refresh_homes(session: AsyncSession, now: datetime, *user_ids: str) -> None:
-    for user_id in dict.fromkeys(user_ids):
+    # Only Slack users have a Home tab (a change from a tracker's webhook is by someone else).
+    for user_id in dict.fromkeys(u for u in user_ids if SLACK_USER.fullmatch(u)):
         await queue.schedule(
             session=session, kind=JobKind.ITEM_HOME, subject_key=user_id, due_at=now
         )

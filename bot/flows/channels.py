@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Config
 from bot.incidents import rules as incident_rules
 from bot.incidents import snapshot as incident_snapshot
 from bot.incidents import store as incident_store
@@ -94,12 +95,14 @@ async def topic_set(*, session: AsyncSession, incident_id: int, topic: str) -> N
 
 
 async def summary_posted(
-    *, session: AsyncSession, incident_id: int, ts: str, now: datetime
+    *, session: AsyncSession, config: Config, incident_id: int, ts: str, now: datetime
 ) -> None:
-    """Record the live summary's message, then queue what follows opening (once each)."""
+    """Record the live summary's message, then queue what follows opening (once each), with
+    the on-call offer where a schedule is configured."""
     incident = await incident_store.get(session=session, incident_id=incident_id)
     incident.summary_ts = ts
-    for kind in ON_CHANNEL_OPEN:
+    offer = (JobKind.ONCALL_OFFER,) if config.paging.oncall is not None else ()
+    for kind in (*ON_CHANNEL_OPEN, *offer):
         await queue.schedule(
             session=session,
             kind=kind,

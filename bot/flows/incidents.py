@@ -11,6 +11,7 @@ from bot.comms import obligations as comms_obligations
 from bot.config import Config
 from bot.errors import BotError
 from bot.flows import fix_validation
+from bot.flows import paging as paging_flows
 from bot.flows import playbook as playbook_flows
 from bot.incidents import permissions
 from bot.incidents import rules as incident_rules
@@ -73,6 +74,7 @@ async def schedule_opening(
             queue.NewJob(JobKind.ROLE_NUDGE, key, nudge_at, incident_id=incident.id),
         ],
     )
+    await paging_flows.on_severity(session=session, config=config, incident=incident, now=now)
 
 
 async def in_channel(*, session: AsyncSession, channel_id: str) -> Incident:
@@ -124,6 +126,8 @@ async def assign_role(
             incident_id=incident.id,
             payload={"role": role.value, "user": user_id},
         )
+    if role is Role.COMMANDER:
+        await paging_flows.on_commander(session=session, incident_id=incident.id, now=now)
     await refresh_later(session=session, incident=incident, now=now)
     return RoleChange(role=role, user_id=user_id, previous=previous)
 
@@ -144,6 +148,8 @@ async def change_severity(
     previous = await incident_store.set_severity(
         session=session, incident=incident, severity=severity, actor=actor, at=now
     )
+    if Status(incident.status).is_open:
+        await paging_flows.on_severity(session=session, config=config, incident=incident, now=now)
     await refresh_later(session=session, incident=incident, now=now)
     return previous
 
@@ -210,6 +216,8 @@ async def set_status(
     await comms_obligations.on_status(
         session=session, incident_id=incident.id, status=target, now=now
     )
+    if not target.is_open:
+        await paging_flows.on_ended(session=session, incident_id=incident.id, now=now)
     await refresh_later(session=session, incident=incident, now=now)
     return previous
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.flows import incidents as incident_flows
+from bot.flows import postmortem_document as document_flows
 from bot.flows import postmortem_facts as facts_flows
 from bot.flows.people import NameLookup
 from bot.incidents import permissions
@@ -113,6 +114,7 @@ async def write(
     await pm_store.save_postmortem(
         session=session, incident_id=incident_id, state=state, markdown=text, actor=actor, now=now
     )
+    await document_flows.queue_document(session=session, incident_id=incident_id, now=now)
     return _doc(incident, facts, text)
 
 

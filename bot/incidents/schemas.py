@@ -75,3 +75,4 @@ class EventKind(StrEnum):
     COMMS = "comms"
     ACTION_ITEM = "action_item"
     POSTMORTEM = "postmortem"
+    PAGE = "page"

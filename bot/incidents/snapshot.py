@@ -14,7 +14,10 @@ from bot.comms.cadence import Obligation
 from bot.incidents import rules
 from bot.incidents import store as incident_store
 from bot.incidents.schemas import IncidentType, Role, Severity, Status
+from bot.paging import store as page_store
+from bot.paging.schemas import PageView
 from bot.playbook import store as playbook_store
+from bot.postmortem import documents as pm_documents
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class Snapshot:
     topic: str | None = None  # what the channel topic was last set to
     legal_notice: Deadline | None = None  # safety incidents: legal & leadership within the hour
     as_of: datetime | None = None  # when this picture was taken (for time left)
+    pages: tuple[PageView, ...] = ()  # who was paged through PagerDuty, and how it stands
+    postmortem_url: str | None = None  # the postmortem's canvas or file in Slack
 
     @property
     def empty_roles(self) -> list[Role]:
@@ -109,6 +114,8 @@ async def load(*, session: AsyncSession, incident_id: int, now: datetime | None 
         topic=incident.topic,
         legal_notice=await _legal_notice(session, incident_id),
         as_of=now,
+        pages=await page_store.views(session=session, incident_id=incident_id),
+        postmortem_url=await pm_documents.permalink(session=session, incident_id=incident_id),
     )
 
 

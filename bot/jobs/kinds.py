@@ -36,6 +36,11 @@ class JobKind(StrEnum):
     OVERDUE_MANAGERS = "followup.overdue_managers"
     DIGEST = "followup.digest"
     ITEM_HOME = "followup.home"  # republish one person's App Home (subject: their user id)
+    # Outside tools: tracker issues, pages, the on-call offer, the postmortem document.
+    TRACKER_SYNC = "trackers.sync"  # subject: the action item's id
+    PAGE_SEND = "paging.send"  # subject: "<incident id>:<target>"
+    ONCALL_OFFER = "paging.oncall_offer"  # subject: the incident id
+    POSTMORTEM_DOC = "postmortem.document"  # subject: the incident id
 
 
 # Queued once per incident as soon as its channel exists.

@@ -5,7 +5,8 @@ PostgreSQL NOTIFY from any replica), at the moment the soonest pending work fall
 APScheduler's periodic tick as a safety net. Claims are short and renewed while handlers run, so
 work held by a crashed process is picked up within seconds. A handler that fails is retried with
 backoff (or after the Retry-After it reports); after MAX_ATTEMPTS the work is given up and the
-error kept on the row, so nothing is dropped silently.
+error kept on the row, so nothing is dropped silently (an outage reported as `keep_trying` is
+retried at the longest backoff instead, until the remote answers).
 """
 
 from __future__ import annotations
@@ -191,10 +192,11 @@ class Worker:
             self.wake()  # arms the timer
             return
         retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
+        keep_trying = isinstance(exc, RetryLater) and exc.keep_trying
         if not isinstance(exc, RetryLater):
             log.error("%s %s failed", item.kind, item.subject_key, exc_info=exc)
         async with session_scope(self.sessions) as session:
-            if item.attempts >= MAX_ATTEMPTS:
+            if item.attempts >= MAX_ATTEMPTS and not keep_trying:
                 log.error(
                     "giving up on %s %s after %d attempts: %s",
                     item.kind,

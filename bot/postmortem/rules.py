@@ -242,6 +242,7 @@ class Digest:
 
     today: date
     teams: tuple[TeamDigest, ...]
+    finished: tuple[ActionItemFacts, ...] = ()  # done or dropped in the week before `today`
 
     @property
     def overdue_count(self) -> int:
@@ -254,12 +255,18 @@ class Digest:
         return self.overdue_count + sum(len(o.open_items) for t in self.teams for o in t.owners)
 
 
-def group_for_digest(items: Iterable[ActionItemFacts], today: date) -> Digest:
-    """Group the items still needing work by team and owner, overdue apart, earliest due first."""
+def group_for_digest(
+    items: Iterable[ActionItemFacts], today: date, finished: Iterable[ActionItemFacts] = ()
+) -> Digest:
+    """Group the items still needing work by team and owner, overdue apart, earliest due first;
+    `finished` lists what was done or dropped lately."""
     active = [item for item in items if item.state.is_active]
     by_team = _group(active, lambda item: item.team or NO_TEAM)
     teams = sorted(by_team, key=lambda team: (team == NO_TEAM, team.casefold()))
-    return Digest(today, tuple(TeamDigest(t, _owner_digests(by_team[t], today)) for t in teams))
+    done = tuple(i for i in finished if not i.state.is_active)
+    return Digest(
+        today, tuple(TeamDigest(t, _owner_digests(by_team[t], today)) for t in teams), done
+    )
 
 
 def _owner_digests(items: Sequence[ActionItemFacts], today: date) -> tuple[OwnerDigest, ...]:

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import insert_ignoring_conflicts
 from bot.errors import NotFound
-from bot.models import ActionItem, Incident, Postmortem
+from bot.models import ActionItem, Incident, Postmortem, TrackerIssue
 from bot.postmortem.schemas import ActionItemFacts, ActionKind, ActionState, PostmortemState
+from bot.trackers.schemas import SyncState, TrackerKind, TrackerRef
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class ItemRecord:
     done_at: datetime | None
     channel_id: str | None
     message_ts: str | None
+    tracker: TrackerRef | None = None  # its Jira or Linear issue, when a tracker takes it
 
     def facts(self) -> ActionItemFacts:
         """Return the item as rules and documents see it."""
@@ -184,9 +186,11 @@ async def counts(*, session: AsyncSession, where: ItemFilter, today: date) -> li
     ]
 
 
-def _select() -> Select[tuple[ActionItem, int, str, str | None]]:
-    return select(ActionItem, Incident.number, Incident.title, Incident.channel_id).join(
-        Incident, Incident.id == ActionItem.incident_id
+def _select() -> Select[tuple[ActionItem, int, str, str | None, TrackerIssue]]:
+    return (
+        select(ActionItem, Incident.number, Incident.title, Incident.channel_id, TrackerIssue)
+        .join(Incident, Incident.id == ActionItem.incident_id)
+        .outerjoin(TrackerIssue, TrackerIssue.item_id == ActionItem.id)
     )
 
 
@@ -208,7 +212,13 @@ def _filtered(stmt: Select[Any], where: ItemFilter) -> Select[Any]:
     return stmt
 
 
-def _record(item: ActionItem, number: int, title: str, channel: str | None) -> ItemRecord:
+def _record(
+    item: ActionItem,
+    number: int,
+    title: str,
+    channel: str | None,
+    issue: TrackerIssue | None = None,
+) -> ItemRecord:
     return ItemRecord(
         id=item.id,
         incident_id=item.incident_id,
@@ -227,6 +237,18 @@ def _record(item: ActionItem, number: int, title: str, channel: str | None) -> I
         done_at=item.done_at,
         channel_id=item.channel_id,
         message_ts=item.message_ts,
+        tracker=_tracker_ref(issue) if issue is not None else None,
+    )
+
+
+def _tracker_ref(issue: TrackerIssue) -> TrackerRef:
+    return TrackerRef(
+        tracker=issue.tracker,
+        kind=TrackerKind(issue.kind),
+        key=issue.remote_key,
+        url=issue.url,
+        sync=SyncState(issue.sync),
+        error=issue.error,
     )
 
 

@@ -100,7 +100,7 @@ async def action_items(stage: Stage, t: Transcript) -> None:
 
 
 async def postmortem(stage: Stage, t: Transcript) -> None:
-    """Post the draft, put it in review, publish it; print the head of the published text."""
+    """Write the draft, put it in review, publish it; show the canvas and the published text."""
     t.scene("Postmortem — draft, review, publish")
     channel = incident_channel(stage)
     for args in ("postmortem", "postmortem review", "postmortem publish"):
@@ -108,6 +108,11 @@ async def postmortem(stage: Stage, t: Transcript) -> None:
         await stage.command(args, user="U_ALICE", channel=channel)
         await stage.settle()
         t.flush()
+    for canvas in stage.slack.workspace.canvases.values():
+        edits = len(canvas.history)
+        t.say(f"The channel's canvas “{canvas.title}” (edited in place {edits} times) begins:")
+        for line in canvas.markdown.splitlines()[:3]:
+            t.out(f"    | {line}")
     token = stage.deps.settings.webhook_token
     assert token is not None
     response = await stage.http.get(

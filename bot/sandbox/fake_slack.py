@@ -15,7 +15,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from bot.sandbox import api_conversations, api_views, response_url, wire
+from bot.sandbox import api_conversations, api_files, api_views, response_url, wire
 from bot.sandbox.api_openid import OpenIdProvider
 from bot.sandbox.args import Args
 from bot.sandbox.model import (
@@ -72,6 +72,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{response_id}", self._response_url)
+        app.router.add_post(api_files.UPLOAD_PATH + "{file_id}", self._upload)
         app.router.add_get("/link/", self.socket.handle)
         app.router.add_route("*", "/openid/connect/authorize", self._authorize)
         self._runner = web.AppRunner(app, access_log=None)
@@ -79,6 +80,7 @@ class FakeSlack:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind(("127.0.0.1", 0))
         await web.SockSite(self._runner, self._socket).start()
+        self.workspace.settings.upload_base = self.base_url.rstrip("/")
         return self
 
     async def stop(self) -> None:
@@ -329,6 +331,10 @@ class FakeSlack:
         if fault.remaining <= 0:
             queue.pop(0)
         return fault
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        await self._delay()
+        return await api_files.receive_upload(self.workspace, request)
 
     async def _response_url(self, request: web.Request) -> web.Response:
         await self._delay()

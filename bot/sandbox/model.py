@@ -93,6 +93,34 @@ class Channel:
     members: list[str] = field(default_factory=list)
     pins: list[str] = field(default_factory=list)
     previous_names: list[str] = field(default_factory=list)
+    canvas: str | None = None  # the channel canvas's id, once created
+
+
+@dataclass
+class Canvas:
+    """A canvas: its Markdown as last written, and every earlier version, oldest first."""
+
+    id: str
+    title: str
+    markdown: str
+    channel_id: str | None
+    created: int
+    history: list[str] = field(default_factory=list)
+    deleted: bool = False
+
+
+@dataclass
+class File:
+    """A file from the external upload flow: reserved, uploaded, then shared (or deleted)."""
+
+    id: str
+    filename: str
+    length: int
+    created: int
+    title: str = ""
+    content: bytes | None = None  # None until the bytes are posted to the upload URL
+    channels: list[str] = field(default_factory=list)
+    deleted: bool = False
 
 
 @dataclass
@@ -121,6 +149,7 @@ class Message:
     reactions: dict[str, list[str]] = field(default_factory=dict)
     deleted: bool = False
     via: str = "chat.postMessage"
+    files: list[str] = field(default_factory=list)  # ids of files shared with the message
 
     @property
     def is_reply(self) -> bool:

@@ -10,14 +10,19 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox import api_chat, api_conversations, api_users, api_views
+from bot.sandbox import api_canvases, api_chat, api_conversations, api_files, api_users, api_views
 from bot.sandbox.model import JSON
 from bot.sandbox.workspace import Handler
 
 Reply = tuple[int, dict[str, str], JSON]
 
 HANDLERS: dict[str, Handler] = (
-    api_users.HANDLERS | api_conversations.HANDLERS | api_chat.HANDLERS | api_views.HANDLERS
+    api_users.HANDLERS
+    | api_conversations.HANDLERS
+    | api_chat.HANDLERS
+    | api_views.HANDLERS
+    | api_canvases.HANDLERS
+    | api_files.HANDLERS
 )
 FAULT_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
 

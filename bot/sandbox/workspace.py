@@ -18,8 +18,10 @@ from bot.sandbox.model import (
     TEAM_DOMAIN,
     TEAM_ID,
     TEAM_NAME,
+    Canvas,
     Channel,
     Ephemeral,
+    File,
     Message,
     PacingViolation,
     ResponsePost,
@@ -56,6 +58,9 @@ class Settings:
     trigger_ttl_s: float = 3.0
     min_post_interval_s: float | None = 1.0
     public_post_without_join: bool = False
+    # The workspace's plan: Slack answers this to channel canvases on a tier without them.
+    canvas_error: str | None = None
+    upload_base: str = "https://files.slack.com"  # where upload URLs point (the fake itself)
 
 
 @dataclass
@@ -73,6 +78,8 @@ class Workspace:
     response_urls: dict[str, ResponseUrl] = field(default_factory=dict)
     responses: list[ResponsePost] = field(default_factory=list)
     pacing: list[PacingViolation] = field(default_factory=list)
+    canvases: dict[str, Canvas] = field(default_factory=dict)
+    files: dict[str, File] = field(default_factory=dict)
     last_post: dict[str, float] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _last_ts_us: int = 0
@@ -202,7 +209,14 @@ class Workspace:
             "topic": {"value": channel.topic, "creator": channel.creator, "last_set": created},
             "purpose": {"value": channel.purpose, "creator": channel.creator, "last_set": created},
             "previous_names": list(channel.previous_names),
-        }
+        } | self._properties(channel)
+
+    def _properties(self, channel: Channel) -> JSON:
+        if channel.canvas is None:
+            return {}
+        canvas = self.canvases[channel.canvas]
+        found = {"file_id": canvas.id, "is_empty": not canvas.markdown, "quip_thread_id": ""}
+        return {"properties": {"canvas": found}}
 
     def message_api(self, message: Message) -> JSON:
         """Return a message as `conversations.history` shows it."""
@@ -223,6 +237,8 @@ class Workspace:
             ]
         if message.metadata:
             data["metadata"] = message.metadata
+        if message.files:
+            data["files"] = [{"id": f} for f in message.files]
         return data
 
     def _note_pace(self, channel_id: str, ts: str) -> None:

@@ -33,7 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import RetryLater
 
-CREATING = ("chat.postMessage", "conversations.create")
+CREATING = ("chat.postMessage", "conversations.create", "files.completeUploadExternal")
 POST_EVENT = "incidentbot_post"  # message metadata event type that carries a PostKey
 LOOKBACK_PAGES = 3
 RETRY_JITTER_S = 0.02  # spreads retries a little without straying from Slack's Retry-After
@@ -221,6 +221,15 @@ class SlackGateway:
         name = profile.get("real_name") or user.get("real_name") or profile.get("display_name")
         return str(name) if name else None
 
+    async def user_email(self, user_id: str) -> str | None:
+        """A person's email address (needs `users:read.email`), None when Slack gives none."""
+        try:
+            resp = await self.client.users_info(user=user_id)
+        except SlackApiError:
+            return None
+        email = ((resp.get("user") or {}).get("profile") or {}).get("email")
+        return str(email) if email else None
+
     async def post(
         self,
         channel: str,
@@ -322,16 +331,6 @@ class SlackGateway:
     async def update_view(self, view_id: str, view: View) -> None:
         """Replace the content of an open modal."""
         await self.client.views_update(view_id=view_id, view=view)
-
-    async def reply(self, channel: str, thread_ts: str, text: str) -> str:
-        """Post a reply in a message's thread (paced like every post); returns its ts."""
-        async with self._locks[channel]:
-            await self._pace(channel)
-            resp = await self.client.chat_postMessage(
-                channel=channel, text=text, thread_ts=thread_ts, unfurl_links=False
-            )
-            self._last_post[channel] = time.monotonic()
-        return str(resp["ts"])
 
     async def user_tz(self, user_id: str, default: str = "UTC") -> str:
         """Return a user's IANA time zone from `users.info` (cached per process)."""

@@ -42,6 +42,8 @@ class ActionId(StrEnum):
     COMMS_RETRY = "comms_retry"
     COMMS_HISTORY = "comms_history"
     COMMS_OVERRIDE_REASON = "comms_override_reason"
+    # paging (issue 15): the on-call offer's button carries "<incident id>:<user id>"
+    OFFER_COMMANDER = "offer_commander"
 
 
 class BlockId(StrEnum):
@@ -69,6 +71,7 @@ class BlockId(StrEnum):
     COMMS_ACTIONS = "comms_actions"
     COMMS_CHOOSER = "comms_chooser"
     COMMS_OVERRIDE_REASON = "comms_override_reason"
+    ONCALL_OFFER = "oncall_offer"
 
 
 class CallbackId(StrEnum):

@@ -20,6 +20,9 @@ BOT_SCOPES = [
     "users:read",
     "users:read.email",  # invite default responders given by email
     "im:write",  # DM a new role holder their duties
+    "canvases:write",  # the postmortem as the incident channel's canvas
+    "files:write",  # or as a Markdown file where canvases are off
+    "files:read",  # find an uploaded file again after an unanswered upload
 ]
 BOT_EVENTS = ["reaction_added", "pin_added", "app_home_opened"]
 USER_SCOPES = ["openid", "profile", "email"]  # Sign in with Slack for the web pages

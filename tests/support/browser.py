@@ -78,8 +78,20 @@ class Browser:
         return url.removeprefix(self.base_url)
 
     async def wait_for(self, check: Callable[[], bool], timeout_s: float = 10) -> None:
+        """Wait until `check()` holds; elements replaced while it looks count as not yet."""
+        from selenium.common.exceptions import (
+            NoSuchElementException,
+            StaleElementReferenceException,
+        )
+
+        def holds() -> bool:
+            try:
+                return check()
+            except (NoSuchElementException, StaleElementReferenceException):
+                return False
+
         deadline = asyncio.get_running_loop().time() + timeout_s
-        while not await self.run(check):
+        while not await self.run(holds):
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError("the page did not get there in time")
             await asyncio.sleep(0.1)

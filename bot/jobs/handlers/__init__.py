@@ -12,8 +12,11 @@ from bot.jobs.handlers import (
     containment,
     followup,
     incidents,
+    paging,
     playbook,
+    postmortem,
     slack_requests,
+    trackers,
 )
 from bot.jobs.handlers.common import Handler, JobEnv
 from bot.jobs.kinds import JobKind
@@ -24,6 +27,17 @@ __all__ = ["Handler", "JobEnv", "handlers"]
 def handlers(env: JobEnv) -> dict[JobKind, Handler]:
     """The handler of every kind of work this process can run."""
     found: dict[JobKind, Handler] = {}
-    for module in (incidents, playbook, containment, changes, comms, followup, slack_requests):
+    for module in (
+        incidents,
+        playbook,
+        containment,
+        changes,
+        comms,
+        followup,
+        slack_requests,
+        trackers,
+        paging,
+        postmortem,
+    ):
         found.update(module.handlers(env))
     return found

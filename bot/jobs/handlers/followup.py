@@ -139,7 +139,7 @@ class _FollowupWork:
         now = deps.clock()
         async with session_scope(deps.sessions) as session:
             found = await item_flows.digest(session=session, config=config, now=now)
-        if channel and found.open_count:
+        if channel and (found.open_count or found.finished):
             await self.env.need_slack().post(channel, followup_text.digest(found), once=once(work))
         scheduled = datetime.fromisoformat(work.subject_key.removeprefix("weekly:"))
         async with session_scope(deps.sessions) as session:

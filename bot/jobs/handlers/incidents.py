@@ -117,7 +117,11 @@ class _ChannelWork:
         )
         async with session_scope(self.env.deps.sessions) as session:
             await channel_flows.summary_posted(
-                session=session, incident_id=snap.id, ts=ts, now=self.env.deps.clock()
+                session=session,
+                config=self.env.deps.config,
+                incident_id=snap.id,
+                ts=ts,
+                now=self.env.deps.clock(),
             )
         await slack.pin(snap.channel_id, ts)
 

@@ -21,6 +21,7 @@ from bot.postmortem.schemas import ActionKind, ActionState
 from bot.postmortem.store import ItemRecord
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.text import clip, esc, user
+from bot.trackers.schemas import SyncState, TrackerRef
 
 KIND_LABEL = {
     ActionKind.EVAL_CASE: "Eval case",
@@ -61,9 +62,26 @@ def item_line(item: ItemRecord, today: date, *, with_incident: bool = True) -> s
     """One line about an item for lists, digests and the Home."""
     where = f" · incident #{item.incident_number}" if with_incident else ""
     when = due_words(item.due, today) if item.state.is_active else STATE_LABEL[item.state]
+    issue = f" · {tracker_words(item.tracker, short=True)}" if item.tracker else ""
     return (
         f"*#{item.id}* {KIND_LABEL[item.kind]}: {clip(esc(item.text), 200)} — "
-        f"{user(item.owner_id)}, {when}{where}"
+        f"{user(item.owner_id)}, {when}{where}{issue}"
+    )
+
+
+def tracker_words(ref: TrackerRef, *, short: bool = False) -> str:
+    """The item's tracker issue and whether it is in step, e.g. '<url|AIQ-12> ✓ in step'."""
+    name = ref.kind.label
+    issue = f"<{esc(ref.url)}|{esc(ref.key)}>" if ref.url and ref.key else f"{name} issue"
+    if ref.sync is SyncState.SYNCED:
+        return f"{name} {issue}" if short else f"🔗 {name} {issue} · in step"
+    if ref.sync is SyncState.PENDING:
+        return f"{name} {issue} ⏳ syncing" if ref.key else f"{name} ⏳ creating the issue"
+    error = "" if short else f": {clip(esc(ref.error or ''), 300)}"
+    if ref.sync is SyncState.RETRYING:
+        return f"⚠️ {name} unreachable, retrying{error}"
+    return f"❌ {name} refused the change{error}" + (
+        "" if short else " (tried again on its next change)"
     )
 
 
@@ -86,9 +104,10 @@ def item_blocks(item: ItemRecord, today: date, *, section: str | None = None) ->
     blocks: list[Block] = [
         SectionBlock(block_id=f"{BlockId.ITEM}:{suffix}", text=MarkdownTextObject(text=facts))
     ]
-    if item.reason:
-        reason = f"Won't do: {clip(esc(item.reason), 1900)}"
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=reason)]))
+    notes = [f"Won't do: {clip(esc(item.reason), 1900)}"] if item.reason else []
+    notes += [tracker_words(item.tracker)] if item.tracker else []
+    if notes:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=n) for n in notes]))
     blocks.append(
         ActionsBlock(block_id=f"{BlockId.ITEM_ACTIONS}:{suffix}", elements=_buttons(item))
     )

@@ -11,13 +11,12 @@ from bot.incidents.schemas import IncidentType, Severity, Status
 from bot.postmortem import review
 from bot.postmortem.render import human_duration
 from bot.postmortem.rules import MEASURES, Digest, DurationStats, MeasureStats
-from bot.postmortem.schemas import ActionItemFacts, FixValidationFacts
+from bot.postmortem.schemas import ActionItemFacts, ActionState, FixValidationFacts
 from bot.postmortem.store import ItemRecord
 from bot.postmortem.validation import Phase, Verdict
 from bot.slack.blocks.followup import KIND_LABEL, due_words, item_line
 from bot.slack.text import clip, esc, user
 
-CHUNK = 3500  # characters of Markdown per message; Slack folds longer messages
 LIST_MAX = 40
 DIGEST_MAX = 35_000
 VERDICT_ICON = {Verdict.PASSED: "✅", Verdict.NOT_SIGNIFICANT: "⚠️"}
@@ -102,7 +101,18 @@ def digest(d: Digest) -> str:
             items = [_digest_item(i, True) for i in owner.overdue_items]
             items += [_digest_item(i, False) for i in owner.open_items]
             lines.append(f"{user(owner.owner)}: " + "; ".join(items))
+    if d.finished:
+        lines.append(f"\n✅ *Finished in the last week* ({len(d.finished)})")
+        lines += [_finished_item(i) for i in d.finished]
     return clip("\n".join(lines), DIGEST_MAX)
+
+
+def _finished_item(item: ActionItemFacts) -> str:
+    state = "won't do" if item.state is ActionState.WONT_DO else item.state.value
+    return (
+        f"• #{item.item_id} {esc(clip(item.text, 120))} — {user(item.owner)}, {state} "
+        f"(incident #{item.incident_number})"
+    )
 
 
 def _digest_item(item: ActionItemFacts, overdue: bool) -> str:
@@ -143,49 +153,29 @@ def _cell(measure: MeasureStats | None) -> str:
 
 
 def postmortem_head(doc: PostmortemDoc) -> str:
-    """The message that starts a posted postmortem; the document follows in its thread."""
+    """The message that answers `/incident postmortem`: where the document is, what blocks it."""
     state = review.label(doc.state)
     blockers = "".join(f"\n• {esc(b)}" for b in doc.blockers)
     before = f"\n*Before publishing:*{blockers}" if blockers else ""
     return (
-        f"📝 *Postmortem for incident #{doc.number}* — {state}. The document is in the thread "
-        f"(also at `GET /api/incidents/{doc.number}/postmortem.md`).{before}"
+        f"📝 *Postmortem for incident #{doc.number}* — {state}. Writing it to this channel's "
+        f"canvas (also at `GET /api/incidents/{doc.number}/postmortem.md`).{before}"
     )
 
 
-def postmortem_chunks(doc: PostmortemDoc) -> list[str]:
-    """Split the Markdown at section headings into code-block messages within Slack's limits."""
-    chunks: list[str] = []
-    for part in _parts(doc.markdown):
-        while part:
-            chunks.append(f"```\n{esc(part[:CHUNK])}\n```")
-            part = part[CHUNK:]
-    return chunks
+def postmortem_document(doc: PostmortemDoc, link: str, revision: int) -> str:
+    """Tell the channel the document shows the newest revision, and where it is."""
+    state = review.label(doc.state)
+    where = f"<{esc(link)}|open the postmortem>" if link else "see the channel's canvas"
+    return f"📝 Postmortem for incident #{doc.number} ({state}, revision {revision}): {where}."
 
 
-def _parts(markdown: str) -> list[str]:
-    """Group lines into pieces of at most CHUNK characters, breaking before `## ` headings."""
-    parts: list[str] = []
-    current = ""
-    for line in markdown.splitlines(keepends=True):
-        if current and (line.startswith("## ") or len(current) + len(line) > CHUNK):
-            parts.append(current.rstrip())
-            current = ""
-        current += line
-    if current.strip():
-        parts.append(current.rstrip())
-    return _merge_small(parts)
-
-
-def _merge_small(parts: list[str]) -> list[str]:
-    """Join neighbouring short sections so a document is a few messages, not a dozen."""
-    merged: list[str] = []
-    for part in parts:
-        if merged and len(merged[-1]) + len(part) + 2 <= CHUNK:
-            merged[-1] += "\n\n" + part
-        else:
-            merged.append(part)
-    return merged
+def postmortem_file_comment(doc: PostmortemDoc) -> str:
+    """The comment a postmortem file is shared with (where canvases are off)."""
+    return (
+        f"📝 Postmortem for incident #{doc.number} — {review.label(doc.state)}. This workspace "
+        "has no canvases here, so it is a Markdown file; each revision replaces the last."
+    )
 
 
 def postmortem_moved(doc: PostmortemDoc, actor: str) -> str:

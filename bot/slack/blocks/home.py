@@ -19,8 +19,9 @@ from bot.postmortem.store import ItemRecord
 from bot.slack.blocks.followup import item_blocks
 from bot.slack.text import esc
 
-# Four sections of at most 8 items (2 blocks each, 3 with a won't-do reason) stay within 100.
-PER_SECTION = 8
+# Four sections of at most 7 items (2 blocks each, 3 with a won't-do reason or a tracker
+# issue) stay within 100.
+PER_SECTION = 7
 MAX_BLOCKS = 100
 
 

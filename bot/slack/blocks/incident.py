@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 from bot.comms.cadence import COUNTDOWN_STEP
 from bot.incidents.schemas import Role, Severity, Status
 from bot.incidents.snapshot import Deadline, Snapshot
+from bot.slack.blocks.paging import page_words
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.text import clip, esc, user, when
 
@@ -93,7 +94,9 @@ def _fact_fields(s: Snapshot) -> list[MarkdownTextObject]:
         facts.append(f"*Next update due*\n{when(s.next_update_at)}")
     if s.legal_notice is not None:
         facts.append(f"*Legal & leadership notice*\n{_deadline(s.legal_notice, s.as_of)}")
-    return [MarkdownTextObject(text=f) for f in facts]
+    if s.pages:
+        facts.append("*Paged*\n" + "\n".join(f"{esc(p.target)}: {page_words(p)}" for p in s.pages))
+    return [MarkdownTextObject(text=clip(f, 2000)) for f in facts[:10]]
 
 
 def _alerts(s: Snapshot) -> str:
@@ -145,6 +148,8 @@ def _role_buttons(s: Snapshot) -> list[ButtonElement]:
 
 def _context(s: Snapshot) -> str:
     parts = [f"Declared by {_actor(s.declared_by)} {when(s.declared_at)}"]
+    if s.postmortem_url:
+        parts.append(f"📝 <{esc(s.postmortem_url)}|Postmortem>")
     parts += [f"<{esc(link.url)}|{esc(clip(link.title, 60))}>" for link in s.links]
     return " · ".join(parts)
 

@@ -24,7 +24,8 @@ USAGE = {
     ),
     "actions": f"`{commands.USAGE_ACTIONS}` — list action items (this incident's in its channel)",
     "postmortem": (
-        f"`{commands.USAGE_POSTMORTEM}` — post the postmortem draft, put it in review, publish it"
+        f"`{commands.USAGE_POSTMORTEM}` — write the postmortem to the channel's canvas, put it "
+        "in review, publish it"
     ),
     "stats": f"`{commands.USAGE_STATS}` — time to detect, acknowledge, contain, resolve",
 }
@@ -117,9 +118,7 @@ async def postmortem(ctx: SlackContext, call: Invocation) -> Reply:
     if target is not PostmortemState.DRAFT:
         await ctx.gateway.post(call.channel_id, followup_text.postmortem_moved(doc, call.user_id))
         return None
-    ts = await ctx.gateway.post(call.channel_id, followup_text.postmortem_head(doc))
-    for chunk in followup_text.postmortem_chunks(doc):
-        await ctx.gateway.reply(call.channel_id, ts, chunk)
+    await ctx.gateway.post(call.channel_id, followup_text.postmortem_head(doc))
     return None
 
 
