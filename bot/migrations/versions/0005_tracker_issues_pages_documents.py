@@ -1,6 +1,6 @@
 """tracker issues, pages, postmortem documents
 
-Revision ID: 0007
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-02 07:17:20.847345
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import bot.db
 
-revision: str = "0007"
+revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
