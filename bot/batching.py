@@ -4,7 +4,8 @@ While one batch is being written, new submissions wait; when it commits, the nex
 all of them. A quiet server writes each submission alone (no added delay); a busy one writes
 hundreds per transaction. Every submitter waits for its own result, so "answered" still means
 "stored". When a whole batch fails, its items are written one by one, so one poison item fails
-alone instead of taking its batch with it.
+alone instead of taking its batch with it; a full pool or a lost database fails every item alike,
+so the batch fails at once (and its requests are answered 503).
 """
 
 from __future__ import annotations
@@ -13,10 +14,18 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 T = TypeVar("T")
 R = TypeVar("R")
 
 Write = Callable[[Sequence[T]], Awaitable[Sequence[R]]]
+
+
+def item_by_item(error: Exception) -> bool:
+    """Whether a failed batch is worth writing again one item at a time."""
+    return not isinstance(error, PoolTimeout | OperationalError)
 
 
 class GroupCommit(Generic[T, R]):
@@ -27,7 +36,7 @@ class GroupCommit(Generic[T, R]):
         write: Write[T, R],
         *,
         max_batch: int = 500,
-        alone_on: Callable[[Exception], bool] = lambda _exc: True,
+        alone_on: Callable[[Exception], bool] = item_by_item,
     ) -> None:
         self.write = write
         self.max_batch = max_batch

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -162,14 +164,6 @@ class EvalRun(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SlackEvent(Base):
-    """Events API ids already handled; Slack retries deliveries and bolt does not dedupe."""
-
-    __tablename__ = "slack_events"
-    event_id: Mapped[str] = mapped_column(String(80), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
 class Person(Base):
     """A Slack user's name as `users.info` last gave it, so documents name people, not ids."""
 
@@ -202,6 +196,9 @@ class DueWork(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))
     # Work sharing a sequence key runs one at a time, oldest first, across all workers.
     sequence_key: Mapped[str | None] = mapped_column(String(120))
+    # Set when work is scheduled again while it runs: that run may have read the old state, so
+    # the work runs once more after it (on the same claim, never two runs at once).
+    run_again: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -234,11 +234,7 @@ def _intake(deps: Deps) -> Intake:
             deps.wake_worker()
         return results
 
-    # A full pool or a lost database fails every delivery of the batch alike (503); anything
-    # else is retried one by one, so a delivery the database refuses fails alone.
-    return GroupCommit(
-        write, alone_on=lambda exc: not isinstance(exc, PoolTimeout | OperationalError)
-    )
+    return GroupCommit(write)
 
 
 async def _ingest(

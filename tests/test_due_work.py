@@ -1,5 +1,6 @@
-"""The database-backed work queue: a running item is never run twice, a stale run never finishes
-work that was re-armed meanwhile, and failures are retried."""
+"""The database-backed work queue: a running item is never run twice at once, work scheduled
+while it runs runs again after it, a stale run never finishes work claimed again, and failures
+are retried."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ async def test_a_long_run_is_not_started_again_when_its_claim_expires(deps: Deps
     assert (await row(deps)).done_at is not None
 
 
-async def test_a_stale_run_does_not_finish_work_re_armed_while_it_ran(deps: Deps) -> None:
+async def test_work_scheduled_while_it_runs_runs_again_after_never_beside(deps: Deps) -> None:
     clock, started, release = Clock(), asyncio.Event(), asyncio.Event()
     deps.clock = clock
     calls: list[int] = []
@@ -64,17 +65,36 @@ async def test_a_stale_run_does_not_finish_work_re_armed_while_it_ran(deps: Deps
             await release.wait()
 
     worker = Worker(deps.sessions, deps.clock, {"refresh": refresh})
+    other = Worker(deps.sessions, deps.clock, {"refresh": refresh}, worker_id="other replica")
     async with session_scope(deps.sessions) as s:
         await queue.schedule(session=s, kind="refresh", subject_key="7", due_at=START)
     await worker.tick()
     await started.wait()
     async with session_scope(deps.sessions) as s:  # new state arrives during the first run
         await queue.schedule(session=s, kind="refresh", subject_key="7", due_at=START)
+    await other.run_due()
+    assert calls == [1]  # the other replica does not start a second run beside the first
+    assert (await row(deps)).run_again
     release.set()
-    await worker.drain()
-    assert (await row(deps)).done_at is None  # the first run's finish was not the last word
-    await worker.run_due()
-    assert len(calls) == 2 and (await row(deps)).done_at is not None
+    await worker.drain()  # the first run's finish is not the last word: it runs once more
+    done = await row(deps)
+    assert calls == [1, 1] and done.done_at is not None and not done.run_again
+
+
+async def test_submitted_work_keeps_its_order_within_a_sequence(deps: Deps) -> None:
+    jobs = [
+        queue.NewJob(kind="note", subject_key=key, due_at=START, sequence_key="C1")
+        for key in ("z", "a", "m")
+    ]
+    async with session_scope(deps.sessions) as s:
+        await queue.add_once(session=s, jobs=jobs)
+    order: list[str] = []
+    for _ in jobs:
+        async with session_scope(deps.sessions) as s:
+            [item] = await queue.claim(session=s, worker="w", now=START, kinds=["note"])
+            order.append(item.subject_key)
+            await queue.complete(session=s, item=item, now=START)
+    assert order == ["z", "a", "m"]
 
 
 async def test_a_failure_is_retried_with_backoff(deps: Deps) -> None:
@@ -102,13 +122,12 @@ async def test_a_failure_is_retried_with_backoff(deps: Deps) -> None:
 async def test_only_the_current_claim_can_finish_the_work(deps: Deps) -> None:
     async with session_scope(deps.sessions) as s:
         await queue.schedule(session=s, kind="refresh", subject_key="7", due_at=START)
-        [first] = await queue.claim(session=s, worker="w", now=START, kinds=["refresh"])
-        await queue.schedule(session=s, kind="refresh", subject_key="7", due_at=START)  # re-armed
-        [second] = await queue.claim(
-            session=s, worker="w", now=START, kinds=["refresh"]
-        )  # same worker claims again
-        await queue.complete(session=s, item=first, now=START)
+        [first] = await queue.claim(session=s, worker="w1", now=START, kinds=["refresh"])
+    later = START + queue.CLAIM_FOR + timedelta(seconds=1)  # w1 stopped renewing: it lapsed
+    async with session_scope(deps.sessions) as s:
+        [second] = await queue.claim(session=s, worker="w2", now=later, kinds=["refresh"])
+        await queue.complete(session=s, item=first, now=later)
     assert (await row(deps)).done_at is None  # the stale run's finish changes nothing
     async with session_scope(deps.sessions) as s:
-        await queue.complete(session=s, item=second, now=START)
+        await queue.complete(session=s, item=second, now=later)
     assert (await row(deps)).done_at is not None

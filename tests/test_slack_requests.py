@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot.db import session_scope
@@ -9,6 +12,7 @@ from bot.jobs.kinds import JobKind
 from bot.models import DueWork
 from bot.sandbox import signing
 from bot.sandbox.stage import Stage
+from bot.slack.listening import listen
 
 
 async def queued(stage: Stage) -> list[DueWork]:
@@ -75,3 +79,62 @@ async def test_signatures_are_checked_before_anything_is_parsed(stage: Stage) ->
     response = await stage.http.post("/slack/events", content=stale.body, headers=stale.headers)
     assert response.status_code == 401
     assert await queued(stage) == []
+
+
+async def test_slack_retrying_an_event_with_its_id_queues_its_work_once(stage: Stage) -> None:
+    event = {"type": "pin_added", "user": "U_ALICE", "channel_id": "C_GENERAL", "event_ts": "1.0"}
+    await stage.event(event, event_id="EvSAME")
+    await stage.event({**event, "event_ts": "1.5"}, event_id="EvSAME", retry_num=1)
+    assert len(await queued(stage)) == 1
+
+
+async def test_a_failed_ack_queues_no_work(stage: Stage) -> None:
+    ran: list[str] = []
+
+    async def failing_ack(ack: AsyncAck) -> None:
+        raise RuntimeError("the check itself broke")
+
+    async def work() -> None:
+        ran.append("work")
+
+    listen(stage.runtime.app.command("/broken"), work, ack=failing_ack)
+    request = signing.slash_command(
+        stage.secret,
+        text="",
+        command="/broken",
+        user_id="U_ALICE",
+        channel_id="C_GENERAL",
+        trigger_id=stage.slack.issue_trigger_id("U_ALICE"),
+        response_url=stage.slack.new_response_url(channel_id="C_GENERAL", user_id="U_ALICE"),
+    )
+    assert (await stage.send(request)).status_code == 500
+    await stage.settle()
+    assert await queued(stage) == [] and ran == []
+
+
+async def test_a_passing_slack_failure_is_retried_not_reported(stage: Stage) -> None:
+    stage.slack.fail_next("views.open", status=500)
+    assert (await stage.command("declare")).status_code == 200
+    await stage.eventually(lambda: len(stage.slack.views()) == 1, timeout_s=10)
+    assert len(stage.slack.calls("views.open")) == 2
+    assert stage.slack.responses() == []  # the person saw the form, never an error
+
+
+async def test_a_passing_failure_on_the_last_try_is_told_to_the_person(stage: Stage) -> None:
+    stage.slack.fail_next("views.open", status=500, times=100)
+    assert (await stage.command("declare")).status_code == 200
+    [stored] = await queued(stage)
+    with pytest.raises(SlackApiError):  # raised to the worker, which runs it again
+        await stage.runtime.run_queued(stored.payload)
+    assert stage.slack.responses() == []
+    await stage.runtime.run_queued(stored.payload, last_try=True)
+    [told] = stage.slack.responses()
+    assert "Something went wrong" in str(told.body.get("text"))
+
+
+async def test_work_that_opens_a_modal_does_not_wait_behind_its_channel(stage: Stage) -> None:
+    await stage.command("list")
+    await stage.command("declare")
+    list_work, declare_work = sorted(await queued(stage), key=lambda row: row.id)
+    assert list_work.sequence_key == "C_GENERAL"
+    assert declare_work.sequence_key is None

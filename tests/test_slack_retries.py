@@ -14,6 +14,7 @@ from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.model import Message
 from bot.sandbox.stage import Stage, serve
 from bot.settings import Settings
+from bot.slack.gateway import PostKey
 from tests.conftest import WEBHOOK_TOKEN
 
 
@@ -143,3 +144,20 @@ async def test_a_role_nudge_due_before_the_channel_exists_waits_for_it(stage: St
     await stage.eventually(lambda: bool(keyed(stage, channel, "slack.role_nudge")), timeout_s=20)
     [nudge] = keyed(stage, channel, "slack.role_nudge")
     assert "commander" in nudge.text.lower()
+
+
+async def test_a_pin_that_failed_is_made_when_opening_is_retried(stage: Stage) -> None:
+    stage.slack.fail_next("pins.add", status=500)
+    await stage.alert("generic", alert())
+    channel = await fully_open(stage)  # the summary is pinned after all
+    assert_opened_once(stage, channel)
+
+
+async def test_a_post_where_the_bot_cannot_read_history_is_sent(stage: Stage) -> None:
+    # The announce channel is public and the bot posts there without joining it
+    # (chat:write.public), so it cannot look for an earlier post: it posts.
+    stage.slack.workspace.channels["C_GENERAL"].members.remove(stage.slack.bot_user_id)
+    stage.slack.workspace.settings.public_post_without_join = True
+    gateway = stage.runtime.ctx.gateway
+    ts = await gateway.post("C_GENERAL", "hello", once=PostKey("greeting", may_exist=True))
+    assert ts in [m.ts for m in stage.slack.messages("C_GENERAL")]

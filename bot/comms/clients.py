@@ -67,7 +67,10 @@ async def to_statuspage(
     body = statuspage_body(target, title=message.title, text=message.text, scope=message.scope)
     headers = {"Authorization": f"OAuth {key}"}
     if may_have_sent:
-        shown = await _showing(client, base, headers, body["incident"], incident_id)
+        try:
+            shown = await _showing(client, base, headers, body["incident"], incident_id)
+        except (httpx.HTTPError, ValueError) as exc:  # cannot tell: sending might notify twice
+            return Delivery(ok=False, error=f"could not check the status page first: {exc!r}")
         if shown is not None:
             return Delivery(ok=True, external_id=shown)
     if incident_id is None:
@@ -88,11 +91,9 @@ async def _showing(
 ) -> str | None:
     """The id of the page's incident whose newest update is exactly `wanted`, if any."""
     url = f"{base}/unresolved" if incident_id is None else f"{base}/{incident_id}"
-    try:
-        response = await client.get(url, headers=headers)
-        found = response.json() if response.is_success else []
-    except (httpx.HTTPError, ValueError):
-        return None  # cannot tell: send, as a first attempt would
+    response = await client.get(url, headers=headers)
+    response.raise_for_status()
+    found = response.json()
     for incident in found if isinstance(found, list) else [found]:
         updates = incident.get("incident_updates") or [{}]
         newest = updates[0]  # Statuspage lists updates newest first

@@ -104,11 +104,10 @@ async def refresh_card(*, session: AsyncSession, draft: CommsDraft, now: datetim
     await queue.schedule(
         session=session,
         kind=JobKind.COMMS_CARD,
-        subject_key=f"{draft.id}:{now.isoformat()}",
+        subject_key=str(draft.id),
         due_at=now,
         incident_id=draft.incident_id,
         payload={"draft_id": draft.id},
-        rearm=False,
     )
 
 

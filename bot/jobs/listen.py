@@ -49,7 +49,7 @@ class Listener:
         while True:
             try:
                 await self._listen_once()
-            except (OSError, asyncpg.PostgresError) as exc:
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("LISTEN %s lost (%s); reconnecting", self.channel, exc)
             self._connected.clear()
             await asyncio.sleep(RECONNECT_S)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, text, update
+from sqlalchemy import case, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -38,7 +38,7 @@ class Claimed:
     subject_key: str
     incident_id: int | None
     payload: dict[str, Any]
-    attempts: int  # runs started, this one included
+    attempts: int  # runs counted towards giving up, this one included
     token: str
     armed_at: datetime  # when this (kind, subject) was last scheduled afresh
 
@@ -59,7 +59,7 @@ async def schedule(
     Work with a `sequence_key` runs after all earlier work with the same key has finished.
 
     Pending work absorbs the new request, unless a worker is running it right now: that run may
-    have read the state before this change, so its claim is released and the work runs again.
+    have read the state before this change, so the work runs once more when it finishes.
     """
     await _notify(session)
     stmt = select(DueWork.id, DueWork.claimed_by).where(
@@ -71,7 +71,7 @@ async def schedule(
     pending = (await session.execute(stmt)).first()
     if pending is not None:
         if pending.claimed_by is not None and rearm:
-            await _run_again(session, pending.id, due_at)
+            await _run_again(session, [pending.id], due_at)
         return
     values = {
         "kind": kind,
@@ -121,7 +121,7 @@ async def add_once(*, session: AsyncSession, jobs: Sequence[NewJob]) -> None:
     if not jobs:
         return
     await _notify(session)
-    rows = {
+    rows = {  # in submission order: work sharing a sequence key runs in that order
         (j.kind, j.subject_key): {
             "kind": j.kind,
             "subject_key": j.subject_key,
@@ -135,7 +135,7 @@ async def add_once(*, session: AsyncSession, jobs: Sequence[NewJob]) -> None:
         for j in jobs
     }
     stmt = insert_ignoring_conflicts(session, DueWork).on_conflict_do_nothing()
-    await session.execute(stmt, [rows[key] for key in sorted(rows)])
+    await session.execute(stmt, list(rows.values()))
 
 
 async def schedule_many(
@@ -147,7 +147,7 @@ async def schedule_many(
 ) -> None:
     """Schedule work for many subjects (subject key → incident id) as `schedule` does each.
 
-    Pending work absorbs the request, running work runs again, done work is re-armed; four
+    Pending work absorbs the request, running work runs once more, done work is re-armed; four
     statements however many subjects (alert intake refreshes many summaries at once).
     """
     if not subjects:
@@ -195,13 +195,7 @@ async def schedule_many(
             )
         )
     if running:
-        await session.execute(
-            update(DueWork)
-            .where(DueWork.id.in_(running), DueWork.done_at.is_(None))
-            .values(
-                claimed_by=None, claimed_until=None, claim_token=None, attempts=0, due_at=due_at
-            )
-        )
+        await _run_again(session, running, due_at)
 
 
 async def _notify(session: AsyncSession) -> None:
@@ -213,12 +207,13 @@ async def _notify(session: AsyncSession) -> None:
     await session.execute(text(f"NOTIFY {CHANNEL}"))  # delivered at commit, dropped on rollback
 
 
-async def _run_again(session: AsyncSession, work_id: int, due_at: datetime) -> None:
-    # The running worker no longer holds the claim, so its complete() changes nothing.
+async def _run_again(session: AsyncSession, work_ids: list[int], due_at: datetime) -> None:
+    # The running worker keeps its claim (no second run starts meanwhile); when it finishes,
+    # `complete` leaves the work pending, due at `due_at`, for a fresh run.
     await session.execute(
         update(DueWork)
-        .where(DueWork.id == work_id, DueWork.done_at.is_(None))
-        .values(claimed_by=None, claimed_until=None, claim_token=None, attempts=0, due_at=due_at)
+        .where(DueWork.id.in_(work_ids), DueWork.done_at.is_(None))
+        .values(run_again=True, due_at=due_at)
     )
 
 
@@ -331,6 +326,7 @@ async def release(*, session: AsyncSession, items: Collection[Claimed]) -> None:
             claimed_by=None,
             claimed_until=None,
             claim_token=None,
+            run_again=False,
         )
     )
     await _notify(session)
@@ -351,20 +347,34 @@ async def next_due(
 
 
 async def complete(*, session: AsyncSession, item: Claimed, now: datetime) -> None:
-    """Mark claimed work done (unless it was re-armed or re-claimed meanwhile)."""
-    await session.execute(
-        update(DueWork)
-        .where(DueWork.id == item.id, DueWork.claim_token == item.token)
-        .values(done_at=now, claimed_until=None, claim_token=None)
-    )
+    """Mark claimed work done (pending again if it was scheduled while it ran)."""
+    await _finish(session, item, now, error=None)
 
 
 async def give_up(*, session: AsyncSession, item: Claimed, now: datetime, error: str) -> None:
-    """Stop retrying claimed work, keeping the last error on the row."""
+    """Stop retrying claimed work, keeping the last error on the row.
+
+    Work scheduled again while this run failed is not given up: it runs afresh on the new state.
+    """
+    await _finish(session, item, now, error=f"gave up: {error}"[:2000])
+
+
+async def _finish(session: AsyncSession, item: Claimed, now: datetime, error: str | None) -> None:
+    again = DueWork.run_again.is_(True)
+    values: dict[str, Any] = {
+        "done_at": case((again, None), else_=now),
+        "attempts": case((again, 0), else_=DueWork.attempts),
+        "run_again": False,
+        "claimed_by": None,
+        "claimed_until": None,
+        "claim_token": None,
+    }
+    if error is not None:
+        values["last_error"] = case((again, DueWork.last_error), else_=error)
     await session.execute(
         update(DueWork)
         .where(DueWork.id == item.id, DueWork.claim_token == item.token)
-        .values(done_at=now, claimed_until=None, last_error=f"gave up: {error}"[:2000])
+        .values(**values)
     )
 
 
@@ -392,6 +402,7 @@ async def retry_later(
             claimed_by=None,
             claimed_until=None,
             claim_token=None,
+            run_again=False,
             last_error=error[:2000],
         )
     )
@@ -409,6 +420,7 @@ async def wait(
             claimed_by=None,
             claimed_until=None,
             claim_token=None,
+            run_again=False,
             attempts=DueWork.attempts - 1,
             last_error=why[:2000],
         )

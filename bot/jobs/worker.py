@@ -150,10 +150,10 @@ class Worker:
                 self._timer = asyncio.get_running_loop().call_later(delay, self.wake)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
-        saturated = len(self._in_flight) >= self.capacity
         self._in_flight.pop(task, None)
-        if saturated and not self._stopping:
-            self.wake()  # more may be due that did not fit
+        # The work may have queued more, be due again (a retry arms the timer, work scheduled
+        # while it ran is due now), or more may be due that did not fit while it ran.
+        self.wake()
 
     def wake(self) -> None:
         """Claim due work now, in the background (after something was queued)."""
@@ -176,7 +176,6 @@ class Worker:
             return
         async with session_scope(self.sessions) as session:
             await queue.complete(session=session, item=item, now=self.clock())
-        self.wake()  # the handler may have queued more work
 
     async def _failed(self, item: queue.Claimed, exc: Exception) -> None:
         message = f"{type(exc).__name__}: {exc}"
@@ -189,7 +188,6 @@ class Worker:
                     delay=exc.retry_after or 2.0,
                     why=message,
                 )
-            self.wake()  # arms the timer
             return
         retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
         keep_trying = isinstance(exc, RetryLater) and exc.keep_trying
@@ -216,7 +214,6 @@ class Worker:
                 error=message,
                 retry_after=retry_after,
             )
-        self.wake()  # arms the timer for the retry
 
     async def renew(self) -> None:
         """Keep the claims of running work alive; cancel runs whose claim was lost."""

@@ -1,4 +1,4 @@
-"""The bolt app: signature checks, event dedupe, queued work, one error handler, the listeners."""
+"""The bolt app: signature checks, queued work, one error handler, the listeners."""
 
 from __future__ import annotations
 
@@ -11,14 +11,10 @@ from typing import Any
 
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp, AsyncRespond
-from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.db import insert_or_skip, session_scope
-from bot.models import SlackEvent
 from bot.slack import errors, features, listening
 from bot.slack.context import SlackContext
 from bot.slack.listeners import actions, commands, events, views
@@ -42,7 +38,6 @@ def build_app(ctx: SlackContext, *, signing_secret: str) -> AsyncApp:
         request_verification_enabled=False,
         raise_error_for_unhandled_request=False,
     )
-    app.use(_dedupe_events(ctx))
     app.error(_error_handler)
     for module in (commands, actions, views, events, *features.MODULES):
         module.register(app, ctx)
@@ -86,30 +81,6 @@ def http_endpoint(app: AsyncApp, signing_secret: str) -> Callable[[Request], Awa
         return to_starlette_response(await app.async_dispatch(bolt_request))
 
     return endpoint
-
-
-def _dedupe_events(ctx: SlackContext) -> Callable[..., Awaitable[BoltResponse | None]]:
-    """Drop Events API deliveries whose event_id was handled before (Slack retries them)."""
-
-    async def middleware(
-        req: AsyncBoltRequest, body: dict[str, Any], next: Callable[[], Awaitable[None]]
-    ) -> BoltResponse | None:
-        if req.lazy_only:  # queued work of an event already let through
-            await next()
-            return None
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await _first_time(ctx, event_id):
-            return BoltResponse(status=200, body="")
-        await next()
-        return None
-
-    return middleware
-
-
-async def _first_time(ctx: SlackContext, event_id: str) -> bool:
-    async with session_scope(ctx.deps.sessions) as session:
-        values = {"event_id": event_id, "received_at": ctx.deps.clock()}
-        return await insert_or_skip(session, SlackEvent, values) is not None
 
 
 async def _error_handler(

@@ -19,8 +19,8 @@ from bot.slack.gateway import SlackGateway
 class SlackContext:
     deps: Deps
     gateway: SlackGateway
-    # Work after an ack waits its turn here, so a burst of clicks cannot crowd the event loop
-    # and delay the acks of the requests that arrive next (Slack allows 3 s).
+    # At most this many listener flows hold a database session at once, so a burst of clicks
+    # leaves connections to intake and the worker's own work.
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
 
     @asynccontextmanager

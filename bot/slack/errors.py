@@ -1,8 +1,9 @@
 """Turning errors into a clear ephemeral message, for the app's error handler and for listeners.
 
-A listener must not raise after it has acked: bolt's asyncio runner then resets the ack it
-already recorded, and if that happens within its 10 ms polling window Slack gets no answer and
-shows the user a failure after 3 s. `guarded` listeners report their own errors instead.
+The work part of a request runs queued, in the worker (see `listening`). `guarded` work reports
+its own errors to the person, except a passing failure (the database or Slack briefly
+unavailable): that one is raised, so the worker runs the work again later; on the last try it is
+reported too, so nothing a person asked for fails without them being told.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from aiohttp import ClientError
 from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot.errors import BotError
+from bot.errors import BotError, RetryLater
 
 log = logging.getLogger(__name__)
 Listener = TypeVar("Listener", bound=Callable[..., Awaitable[None]])
@@ -50,13 +54,27 @@ async def report(
             log.warning("could not tell %s in %s: %s", user, channel, text)
 
 
+_PASSING = (RetryLater, OperationalError, PoolTimeout, ClientError, TimeoutError)
+LAST_TRY = "last_try"  # context key: the worker will not run this work again after a failure
+
+
+def passing(error: Exception) -> bool:
+    """A failure that running the work again later may not meet."""
+    if isinstance(error, SlackApiError):
+        status = getattr(error.response, "status_code", 200)
+        return status == 429 or status >= 500
+    return isinstance(
+        error, RetryLater | OperationalError | PoolTimeout | ClientError | TimeoutError
+    )
+
+
 # bolt names the request's payload after its kind; a listener may ask for it by any of these.
 _PAYLOAD_NAMES = ("payload", "action", "view", "command", "event", "shortcut", "options")
 _SUPPLIED = ("ack", "body", "respond", "client", "context", *_PAYLOAD_NAMES)
 
 
 def guarded(listener: Listener) -> Listener:
-    """Wrap a listener so its errors are reported to the person instead of raised to bolt."""
+    """Wrap a listener so its errors are reported to the person (passing ones retried first)."""
     wanted = inspect.getfullargspec(listener).args
     unknown = set(wanted) - set(_SUPPLIED)
     if unknown:
@@ -82,7 +100,9 @@ def guarded(listener: Listener) -> Listener:
         }
         try:
             await listener(**{name: supplied[name] for name in wanted})
-        except Exception as exc:  # reported to the person; never raised after the ack
+        except Exception as exc:
+            if passing(exc) and not context.get(LAST_TRY):
+                raise  # the worker runs it again later
             await report(exc, body, respond, client)
 
     wrapper.__name__ = wrapper.__qualname__ = listener.__name__

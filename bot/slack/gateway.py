@@ -36,6 +36,8 @@ from bot.errors import RetryLater
 CREATING = ("chat.postMessage", "conversations.create", "files.completeUploadExternal")
 POST_EVENT = "incidentbot_post"  # message metadata event type that carries a PostKey
 LOOKBACK_PAGES = 3
+# conversations.history refusals that mean "not readable by the bot", not "try again"
+UNREADABLE = frozenset({"not_in_channel", "missing_scope", "channel_not_found", "access_denied"})
 RETRY_JITTER_S = 0.02  # spreads retries a little without straying from Slack's Retry-After
 T = TypeVar("T")
 
@@ -118,7 +120,10 @@ def retry_on_slack_failures(
         try:
             await handler(item)
         except SlackApiError as exc:
-            retry_after = exc.response.headers.get("Retry-After") if exc.response else None
+            headers = {
+                k.lower(): v for k, v in (getattr(exc.response, "headers", None) or {}).items()
+            }
+            retry_after = headers.get("retry-after")
             error = exc.response.get("error") if exc.response else str(exc)
             raise RetryLater(
                 f"Slack: {error}", float(retry_after) if retry_after else None
@@ -173,7 +178,7 @@ class SlackGateway:
         cursor = None
         while True:
             resp = await self.client.conversations_list(
-                types="public_channel,private_channel",
+                types="public_channel",  # the bot creates public channels only
                 exclude_archived=True,
                 limit=1000,
                 cursor=cursor,
@@ -258,13 +263,22 @@ class SlackGateway:
         return str(resp["ts"])
 
     async def posted(self, channel: str, keys: Iterable[str]) -> dict[str, str]:
-        """Which of these keys the channel's recent messages carry: key → message ts."""
+        """Which of these keys the channel's recent messages carry: key → message ts.
+
+        A channel whose history the bot cannot read (not a member, no scope) counts as carrying
+        none of them.
+        """
         wanted, found = set(keys), dict[str, str]()
         cursor = None
         for _ in range(LOOKBACK_PAGES):
-            resp = await self.client.conversations_history(
-                channel=channel, include_all_metadata=True, limit=200, cursor=cursor
-            )
+            try:
+                resp = await self.client.conversations_history(
+                    channel=channel, include_all_metadata=True, limit=200, cursor=cursor
+                )
+            except SlackApiError as exc:
+                if exc.response.get("error") not in UNREADABLE:
+                    raise
+                return found  # history the bot may not read: it cannot tell, so it posts
             for message in resp.get("messages") or []:
                 meta = message.get("metadata") or {}
                 key = (meta.get("event_payload") or {}).get("key")

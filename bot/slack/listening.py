@@ -4,7 +4,8 @@ Every listener is registered with `listen`: its `ack` part runs while Slack wait
 most a short database write, never a Slack call) and its `work` part is bolt's *lazy* listener.
 Lazy work is not run in the web process: `DurableLazyRunner` collects it and `DurableApp`
 stores the request in `due_work` before the ack is returned, so an acked
-command or click is never lost, and a replayed request (the same body) is queued only once. The
+command or click is never lost, and a replayed request (the same body, or the same event id) is
+queued only once. The
 worker re-dispatches the stored request with bolt's lazy-only headers (`run_queued`).
 
 An ack that answers with content (a usage line, modal errors) is the whole reply: its work is not
@@ -36,12 +37,16 @@ from bot.db import session_scope
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.slack.context import SlackContext
-from bot.slack.errors import guarded
+from bot.slack.errors import LAST_TRY, guarded
 
 Listener = Callable[..., Awaitable[None]]
 LAZY_ONLY = "x-slack-bolt-lazy-only"
 LAZY_NAME = "x-slack-bolt-lazy-function-name"
 HANDOFF = "handoff"  # context key: what an ack part hands to its work part (JSON values)
+FAILED = "queued_work_failed"  # context key: the failure queued work raised
+# context key: this request's work opens a modal, which Slack allows only within 3 s of the
+# click (trigger_id), so it does not wait behind its conversation's earlier work
+UNORDERED = "unordered"
 
 
 class SlackRequest(AsyncBoltRequest):
@@ -73,6 +78,7 @@ class _Queued:
     function: str
     request: AsyncBoltRequest
     handoff: Any = None
+    ordered: bool = True
 
 
 _pending: contextvars.ContextVar[list[_Queued] | None] = contextvars.ContextVar(
@@ -85,8 +91,18 @@ async def ack_now(ack: AsyncAck) -> None:
     await ack()
 
 
+async def ack_unordered(ack: AsyncAck, context: AsyncBoltContext) -> None:
+    """Acknowledge at once; the work (it opens a modal) runs without waiting its turn."""
+    context[UNORDERED] = True
+    await ack()
+
+
 def listen(register: Callable[..., Any], work: Listener, *, ack: Listener = ack_now) -> None:
-    """Register a listener: `ack` answers Slack now, `work` runs queued (guarded) after it."""
+    """Register a listener: `ack` answers Slack now, `work` runs queued (guarded) after it.
+
+    Work of one conversation runs in the order it arrived, except work whose ack part set
+    `UNORDERED` (use `ack_unordered` for work that opens a modal).
+    """
     register(ack=ack, lazy=[guarded(work)])
 
 
@@ -105,12 +121,13 @@ class DurableLazyRunner(AsyncLazyListenerRunner):
         if pending is None:
             raise RuntimeError("lazy work outside queue_lazy_work; register it as middleware")
         name = get_name_for_callable(function)
-        pending.append(_Queued(name, request, request.context.get(HANDOFF)))
+        ordered = not request.context.get(UNORDERED)
+        pending.append(_Queued(name, request, request.context.get(HANDOFF), ordered))
 
     async def run(
         self, function: Callable[..., Awaitable[None]], request: AsyncBoltRequest
     ) -> None:
-        """Run queued work in the worker; failures propagate so the job records them."""
+        """Run queued work in the worker; a failure it raised is kept for `run_queued`."""
         kwargs = build_async_required_kwargs(
             logger=self.logger,
             required_arg_names=get_arg_names_of_callable(function),
@@ -118,7 +135,10 @@ class DurableLazyRunner(AsyncLazyListenerRunner):
             response=None,
             this_func=function,
         )
-        await function(**kwargs)
+        try:
+            await function(**kwargs)
+        except Exception as exc:  # bolt would answer 500 and lose it; the worker retries it
+            request.context[FAILED] = exc
 
 
 class DurableApp(AsyncApp):
@@ -150,7 +170,7 @@ class DurableApp(AsyncApp):
             response = await super().async_dispatch(req)
         finally:
             _pending.reset(token)
-        if pending:
+        if pending and response.status == 200:  # a failed ack tells the person; no work follows
             try:
                 await self._stored.submit([self._job(queued) for queued in pending])
             except Exception:  # answered as an error: Slack tells the person it failed
@@ -161,13 +181,12 @@ class DurableApp(AsyncApp):
     def _job(self, queued: _Queued) -> queue.NewJob:
         payload = _payload(queued)
         body = payload["body"] if isinstance(payload["body"], str) else json.dumps(payload["body"])
-        digest = hashlib.sha256(f"{queued.function}\n{body}".encode()).hexdigest()
         return queue.NewJob(
             kind=JobKind.SLACK_REQUEST,
-            subject_key=f"{queued.function}:{digest[:40]}",  # a replay (same body) runs once
+            subject_key=_once_key(queued.function, queued.request, body),
             due_at=self.ctx.deps.clock(),
             payload=payload,
-            sequence_key=_conversation(queued.request),
+            sequence_key=_conversation(queued.request) if queued.ordered else None,
         )
 
     async def _store(self, batch: Sequence[list[queue.NewJob]]) -> list[None]:
@@ -175,6 +194,17 @@ class DurableApp(AsyncApp):
             await queue.add_once(session=session, jobs=[job for jobs in batch for job in jobs])
         self.ctx.deps.wake_worker()
         return [None] * len(batch)
+
+
+def _once_key(function: str, request: AsyncBoltRequest, body: str) -> str:
+    """What makes a delivery the same request: an event's id (Slack retries an event with the
+    same id), otherwise the whole body (a replayed command or click is byte for byte the same)."""
+    parsed = request.body
+    event_id = parsed.get("event_id") if parsed.get("type") == "event_callback" else None
+    if event_id:
+        return f"{function}:event:{event_id}"[:200]
+    digest = hashlib.sha256(f"{function}\n{body}".encode()).hexdigest()
+    return f"{function}:{digest[:40]}"
 
 
 def _same_request(request: AsyncBoltRequest, _lazy_function_name: str) -> AsyncBoltRequest:
@@ -200,8 +230,12 @@ def _payload(queued: _Queued) -> dict[str, Any]:
     }
 
 
-async def run_queued(app: AsyncApp, payload: dict[str, Any]) -> None:
-    """Run the queued work of a stored request, as bolt runs a lazy listener."""
+async def run_queued(app: AsyncApp, payload: dict[str, Any], *, last_try: bool = False) -> None:
+    """Run the queued work of a stored request, as bolt runs a lazy listener.
+
+    Raises what the work raised (a passing failure, see `errors.guarded`), so it runs again;
+    on the `last_try` the work tells the person instead.
+    """
     headers: dict[str, str | Sequence[str]] = {
         "content-type": str(payload.get("content_type") or ""),
         LAZY_ONLY: "1",
@@ -209,6 +243,10 @@ async def run_queued(app: AsyncApp, payload: dict[str, Any]) -> None:
     }
     request = SlackRequest(body=payload["body"], headers=headers, mode=str(payload["mode"]))
     request.context[HANDOFF] = payload.get("handoff")
+    request.context[LAST_TRY] = last_try
     response = await app.async_dispatch(request)
-    if response.status == 404:
-        raise LookupError(f"no listener runs queued work {payload['function']!r}")
+    failed = request.context.get(FAILED)
+    if failed is not None:
+        raise failed
+    if response.status != 200:
+        raise LookupError(f"no listener ran queued work {payload['function']!r}")

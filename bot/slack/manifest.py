@@ -20,6 +20,7 @@ BOT_SCOPES = [
     "users:read",
     "users:read.email",  # invite default responders given by email
     "im:write",  # DM a new role holder their duties
+    "im:history",  # find a DM sent before its answer was lost, instead of sending it twice
     "canvases:write",  # the postmortem as the incident channel's canvas
     "files:write",  # or as a Markdown file where canvases are off
     "files:read",  # find an uploaded file again after an unanswered upload

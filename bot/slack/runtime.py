@@ -29,9 +29,9 @@ class SlackRuntime:
         """The handler of POST /slack/events."""
         return slack_app.http_endpoint(self.app, self.signing_secret)
 
-    async def run_queued(self, payload: dict[str, Any]) -> None:
+    async def run_queued(self, payload: dict[str, Any], *, last_try: bool = False) -> None:
         """Run the work part of a stored Slack request."""
-        await listening.run_queued(self.app, payload)
+        await listening.run_queued(self.app, payload, last_try=last_try)
 
     async def start_socket_mode(self, *, ping_interval_s: float = 10.0) -> None:
         """Connect over Socket Mode when an app token is configured.

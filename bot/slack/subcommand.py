@@ -31,3 +31,4 @@ class Subcommand:
     run: Callable[[SlackContext, Invocation], Awaitable[Reply]]
     # A pure check of the arguments, run before acking so a usage error is answered at once.
     check: Callable[[str, str], object] | None = None
+    opens_modal: bool = False  # its work opens a modal: it does not wait behind other work

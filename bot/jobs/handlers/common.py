@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bot.deps import Deps
 from bot.jobs.kinds import JobKind
@@ -14,12 +14,18 @@ from bot.slack.gateway import PostKey, SlackGateway, retry_on_slack_failures
 Handler = Callable[[Claimed], Awaitable[None]]
 
 
+class RunSlackRequest(Protocol):
+    """Runs the work part of a stored Slack request; on the last try it reports any failure."""
+
+    async def __call__(self, payload: dict[str, Any], *, last_try: bool = False) -> None: ...
+
+
 @dataclass(frozen=True)
 class JobEnv:
     deps: Deps
     slack: SlackGateway | None  # None when Slack is not configured
     # Runs the work part of a stored Slack request (None without the Slack app).
-    run_slack_request: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+    run_slack_request: RunSlackRequest | None = None
 
     def need_slack(self) -> SlackGateway:
         """The Slack gateway (handlers that use it are only registered when there is one)."""

@@ -8,9 +8,7 @@ webhook's Idempotency-Key).
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.comms import clients as comms_clients
 from bot.comms import targets as comms_targets
@@ -41,10 +39,6 @@ def handlers(env: JobEnv) -> dict[JobKind, Handler]:
 @dataclass
 class _CommsWork:
     env: JobEnv
-    # Two refreshes of one card may run at once in this process; only one may post it.
-    _locks: defaultdict[int, asyncio.Lock] = field(
-        default_factory=lambda: defaultdict(asyncio.Lock)
-    )
 
     async def arm(self, item: Claimed) -> None:
         """Owe the first update (and the safety notice) once the incident channel exists."""
@@ -56,26 +50,24 @@ class _CommsWork:
             )
 
     async def refresh_card(self, item: Claimed) -> None:
-        """Post the draft card in the incident channel, or edit it in place."""
+        """Post the draft card in the incident channel, or edit it in place (one run per draft
+        at a time, across workers: the work's subject is the draft)."""
         deps, slack = self.env.deps, self.env.need_slack()
         draft_id = int(item.payload["draft_id"])
-        async with self._locks[draft_id]:
-            async with session_scope(deps.sessions) as session:
-                card = await comms_delivery.card(
-                    session=session, config=deps.config, draft_id=draft_id
-                )
-            if card is None:
-                return
-            if card.channel_id is None:
-                raise NotYet("the incident channel does not exist yet")
-            text, blocks = comms_blocks.card_text(card), comms_blocks.card_blocks(card)
-            if card.message_ts is not None:
-                await slack.update(card.channel_id, card.message_ts, text, blocks)
-                return
-            key = PostKey(f"comms-card:{draft_id}", may_exist=item.attempts > 1)
-            ts = await slack.post(card.channel_id, text, blocks, once=key)
-            async with session_scope(deps.sessions) as session:
-                await comms_delivery.set_card_ts(session=session, draft_id=draft_id, ts=ts)
+        async with session_scope(deps.sessions) as session:
+            card = await comms_delivery.card(session=session, config=deps.config, draft_id=draft_id)
+        if card is None:
+            return
+        if card.channel_id is None:
+            raise NotYet("the incident channel does not exist yet")
+        text, blocks = comms_blocks.card_text(card), comms_blocks.card_blocks(card)
+        if card.message_ts is not None:
+            await slack.update(card.channel_id, card.message_ts, text, blocks)
+            return
+        key = PostKey(f"comms-card:{draft_id}", may_exist=item.attempts > 1)
+        ts = await slack.post(card.channel_id, text, blocks, once=key)
+        async with session_scope(deps.sessions) as session:
+            await comms_delivery.set_card_ts(session=session, draft_id=draft_id, ts=ts)
 
     async def publish(self, item: Claimed) -> None:
         """Send one approved version to one target and record how it went."""

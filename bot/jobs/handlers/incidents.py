@@ -51,8 +51,11 @@ class _ChannelWork:
         assert item.incident_id is not None
         await self._ensure_channel(item.incident_id)
         snap = await self._snapshot(item.incident_id)
-        if snap.summary_ts is None:
-            await self._post_summary(snap, PostKey(f"summary:{snap.id}", item.attempts > 1))
+        assert snap.channel_id is not None
+        ts = snap.summary_ts
+        if ts is None:
+            ts = await self._post_summary(snap, PostKey(f"summary:{snap.id}", item.attempts > 1))
+        await self.env.need_slack().pin(snap.channel_id, ts)  # pinning again is fine
         await self._sync_topic(snap)
         await self._invite(snap)
 
@@ -106,7 +109,7 @@ class _ChannelWork:
             return await self.env.need_slack().lookup_email(responder)
         return responder if responder[:1] in ("U", "W") else None
 
-    async def _post_summary(self, snap: Snapshot, key: PostKey) -> None:
+    async def _post_summary(self, snap: Snapshot, key: PostKey) -> str:
         slack = self.env.need_slack()
         assert snap.channel_id is not None
         ts = await slack.post(
@@ -123,7 +126,7 @@ class _ChannelWork:
                 ts=ts,
                 now=self.env.deps.clock(),
             )
-        await slack.pin(snap.channel_id, ts)
+        return ts
 
     async def _sync_topic(self, snap: Snapshot) -> None:
         assert snap.channel_id is not None

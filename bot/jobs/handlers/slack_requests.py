@@ -5,6 +5,8 @@ from __future__ import annotations
 from bot.jobs.handlers.common import Handler, JobEnv
 from bot.jobs.kinds import JobKind
 from bot.jobs.queue import Claimed
+from bot.jobs.worker import MAX_ATTEMPTS
+from bot.slack.gateway import retry_on_slack_failures
 
 
 def handlers(env: JobEnv) -> dict[JobKind, Handler]:
@@ -14,6 +16,6 @@ def handlers(env: JobEnv) -> dict[JobKind, Handler]:
         return {}
 
     async def run(item: Claimed) -> None:
-        await run_request(item.payload)
+        await run_request(item.payload, last_try=item.attempts >= MAX_ATTEMPTS)
 
-    return {JobKind.SLACK_REQUEST: run}
+    return {JobKind.SLACK_REQUEST: retry_on_slack_failures(run)}

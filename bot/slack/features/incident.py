@@ -212,4 +212,8 @@ _CHECK = {
     "note": command_text.required,
     "resolve": lambda rest, _usage: postmortem_commands.parse_resolve(rest),
 }
-SUBCOMMANDS = [Subcommand(name, USAGE[name], run, _CHECK.get(name)) for name, run in _RUN.items()]
+_MODALS = {"declare", "update"}
+SUBCOMMANDS = [
+    Subcommand(name, USAGE[name], run, _CHECK.get(name), opens_modal=name in _MODALS)
+    for name, run in _RUN.items()
+]

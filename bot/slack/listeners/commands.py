@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.errors import BadInput
 from bot.slack import command_text
 from bot.slack.context import SlackContext
 from bot.slack.features import MODULES
 from bot.slack.features import incident as incident_feature
-from bot.slack.listening import listen
+from bot.slack.listening import UNORDERED, listen
 from bot.slack.subcommand import Invocation, Subcommand
 
 
@@ -31,7 +32,9 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register `/incident`."""
     subcommands = registry()
 
-    async def check_arguments(ack: AsyncAck, command: dict[str, Any]) -> None:
+    async def check_arguments(
+        ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         name, rest = command_text.split(command.get("text", ""))
         sub = subcommands.get(name)
         if sub is None:
@@ -45,6 +48,8 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         except BadInput as exc:
             await ack(response_type="ephemeral", text=str(exc))
             return
+        if sub.opens_modal:
+            context[UNORDERED] = True
         await ack()
 
     async def incident_command(command: dict[str, Any], respond: AsyncRespond) -> None:

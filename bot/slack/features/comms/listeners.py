@@ -19,16 +19,16 @@ from bot.slack.context import SlackContext
 from bot.slack.features.comms import editing, form
 from bot.slack.features.comms.opening import open_draft, open_form
 from bot.slack.ids import ActionId, BlockId, CallbackId
-from bot.slack.listening import listen
+from bot.slack.listening import ack_unordered, listen
 
 Body = dict[str, Any]
 
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register the comms buttons and form submissions."""
-    listen(app.action(re.compile(rf"^{ActionId.OPEN_COMMS}(:.*)?$")), _open(ctx))
+    listen(app.action(re.compile(rf"^{ActionId.OPEN_COMMS}(:.*)?$")), _open(ctx), ack=ack_unordered)
     listen(app.action(ActionId.COMMS_APPROVE), _approve(ctx))
-    listen(app.action(ActionId.COMMS_EDIT), _edit(ctx))
+    listen(app.action(ActionId.COMMS_EDIT), _edit(ctx), ack=ack_unordered)
     listen(app.action(ActionId.COMMS_RETRY), _retry(ctx))
     listen(app.action(ActionId.COMMS_HISTORY), _history(ctx))
     listen(app.view(CallbackId.COMMS_OVERRIDE), _override(ctx), ack=_check_override_reason)

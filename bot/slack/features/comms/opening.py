@@ -55,7 +55,7 @@ async def _run(ctx: SlackContext, call: Invocation) -> Reply:
     return None
 
 
-SUBCOMMANDS = [Subcommand("comms", USAGE, _run, parse_kind)]
+SUBCOMMANDS = [Subcommand("comms", USAGE, _run, parse_kind, opens_modal=True)]
 
 
 async def open_form(

@@ -13,7 +13,7 @@ from bot.slack.blocks import followup as followup_blocks
 from bot.slack.blocks.home import home_view
 from bot.slack.context import SlackContext
 from bot.slack.ids import ActionId, BlockId, CallbackId
-from bot.slack.listening import listen
+from bot.slack.listening import ack_unordered, listen
 
 _MOVES = {
     ActionId.ITEM_START: ActionState.IN_PROGRESS,
@@ -26,7 +26,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register the item buttons, the won't-do modal and the Home tab."""
     for action_id, state in _MOVES.items():
         listen(app.action(action_id), _moved(ctx, state))
-    listen(app.action(ActionId.ITEM_WONT_DO), _ask_reason(ctx))
+    listen(app.action(ActionId.ITEM_WONT_DO), _ask_reason(ctx), ack=ack_unordered)
     listen(app.view(CallbackId.ITEM_WONT_DO), _reason_given(ctx), ack=_check_reason)
     listen(app.event("app_home_opened"), _home_opened(ctx))
 

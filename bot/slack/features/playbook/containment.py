@@ -18,7 +18,7 @@ from bot.slack.blocks.containment import ConfirmMeta
 from bot.slack.context import SlackContext
 from bot.slack.features.playbook.common import split_value
 from bot.slack.ids import ActionId, CallbackId
-from bot.slack.listening import listen
+from bot.slack.listening import ack_unordered, listen
 
 
 def _secrets(ctx: SlackContext) -> containment_flows.Secrets:
@@ -82,10 +82,10 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         except BotError as exc:  # a view submission has no response_url to answer on
             await ctx.gateway.try_ephemeral(meta.channel_id, user_id, f"⚠️ {exc}")
 
-    listen(app.action(ActionId.CONTAINMENT_RUN), run_clicked)
-    listen(app.action(ActionId.CONTAINMENT_UNDO), undo_clicked)
+    listen(app.action(ActionId.CONTAINMENT_RUN), run_clicked, ack=ack_unordered)
+    listen(app.action(ActionId.CONTAINMENT_UNDO), undo_clicked, ack=ack_unordered)
     listen(app.action(ActionId.CONTAINMENT_MARK_CONTAINED), mark_contained)
-    listen(app.action(ActionId.CONTAINMENT_FULL_REQUEST), full_request)
+    listen(app.action(ActionId.CONTAINMENT_FULL_REQUEST), full_request, ack=ack_unordered)
     listen(app.view(CallbackId.CONTAINMENT_CONFIRM), confirmed)
 
 
