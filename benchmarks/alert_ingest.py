@@ -24,7 +24,7 @@ from benchmarks.load import Outcome, Request, blast
 from bot.db import make_engine
 from bot.models import Alert, Incident
 from bot.sandbox.fake_slack import FakeSlack
-from bot.sandbox.processes import serve_process, worker_process
+from tests.support.processes import serve_process, worker_process
 
 TOKEN = "bench-token"
 SENDERS = 50

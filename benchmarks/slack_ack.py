@@ -29,8 +29,8 @@ from benchmarks.common import database, figures, run
 from benchmarks.load import Request, blast
 from bot.sandbox import signing
 from bot.sandbox.fake_slack import FakeSlack
-from bot.sandbox.processes import serve_process, worker_process
 from bot.slack.ids import ActionId
+from tests.support.processes import serve_process, worker_process
 
 TOKEN = "bench-token"
 SECRET = "bench-signing-secret"

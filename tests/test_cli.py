@@ -19,7 +19,7 @@ from bot.db import make_engine
 from bot.models import Incident
 from bot.sandbox import demo
 from bot.sandbox.fake_slack import FakeSlack
-from bot.sandbox.processes import serve_process, worker_process
+from tests.support.processes import serve_process, worker_process
 
 CLEAN_ENV = {
     k: v
