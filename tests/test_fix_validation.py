@@ -9,7 +9,7 @@ import pytest
 from bot.config import Config
 from bot.errors import BadInput
 from bot.postmortem import commands
-from bot.postmortem.validation import (
+from bot.evals.validation import (
     EvalSample,
     Phase,
     Verdict,

@@ -1,7 +1,7 @@
 """Fix validation use-cases: eval runs shown in incident channels, the check before resolving.
 
 What counts as the failure window and as a run after containment is defined (and documented) in
-`bot.postmortem.validation`; this module loads the runs and records what was decided.
+`bot.evals.validation`; this module loads the runs and records what was decided.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from bot.incidents.schemas import EventKind, IncidentType, Severity, Status
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import EvalRun, Incident, TimelineEvent
-from bot.postmortem import stats, validation
+from bot.evals import stats, validation
 from bot.postmortem.schemas import FixValidationFacts
 
 VALIDATION_KEY = "validation"

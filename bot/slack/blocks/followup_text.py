@@ -13,7 +13,7 @@ from bot.postmortem.render import human_duration
 from bot.postmortem.rules import MEASURES, Digest, DurationStats, MeasureStats
 from bot.postmortem.schemas import ActionItemFacts, ActionState, FixValidationFacts
 from bot.postmortem.store import ItemRecord
-from bot.postmortem.validation import Phase, Verdict
+from bot.evals.validation import Phase, Verdict
 from bot.slack.blocks.followup import KIND_LABEL, due_words, item_line
 from bot.slack.text import clip, esc, user
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.postmortem import stats
+from bot.evals import stats
 
 
 class Phase(StrEnum):
