@@ -25,11 +25,10 @@ from bot.config import Config
 from bot.db import make_engine, make_sessionmaker, session_scope
 from bot.deps import Deps
 from bot.flows import sign_in
-from bot.incidents.schemas import IncidentType, Role, Severity, Status
 from bot.models import ActionItem, Incident, IncidentRole, TimelineEvent
-from bot.postmortem.schemas import ActionKind, ActionState
 from bot.sandbox.stage import serve_asgi
 from bot.settings import Settings
+from bot.vocabulary import ActionKind, ActionState, IncidentType, Role, Severity, Status
 from bot.web import create_app
 
 INCIDENTS = 1000

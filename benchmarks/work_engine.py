@@ -34,12 +34,12 @@ from sqlalchemy import select
 
 from benchmarks.common import database, run
 from bot.db import make_engine
-from bot.incidents.schemas import IncidentType
 from bot.jobs.kinds import JobKind
 from bot.models import DueWork
 from bot.playbook.loader import builtin_playbooks, load_playbooks
 from bot.sandbox.fake_slack import FakeSlack
 from tests.support.processes import serve_process, worker_process
+from bot.vocabulary import IncidentType
 
 TOKEN = "bench-token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}

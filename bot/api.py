@@ -12,8 +12,8 @@ from bot.db import session_scope
 from bot.deps import Deps
 from bot.http_errors import check_bearer
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import IncidentType, Role, Severity, Status
 from bot.models import Incident
+from bot.vocabulary import IncidentType, Role, Severity, Status
 
 
 class IncidentOut(BaseModel):

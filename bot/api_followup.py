@@ -21,9 +21,8 @@ from bot.flows import action_items as item_flows
 from bot.flows import durations as duration_flows
 from bot.flows import postmortem as postmortem_flows
 from bot.incidents import store as incident_store
-from bot.postmortem.schemas import ActionKind, ActionState
 from bot.postmortem.store import ItemFilter, ItemRecord
-from bot.trackers.schemas import SyncState
+from bot.vocabulary import ActionKind, ActionState, SyncState
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from bot.errors import BadInput, BotError
 from bot.flows import tracker_webhooks
 from bot.http_errors import HTTPProblem, decode_json, read_json_body
 from bot.trackers import webhooks
-from bot.trackers.schemas import TrackerKind
+from bot.vocabulary import TrackerKind
 
 HEADERS = {TrackerKind.JIRA: webhooks.JIRA_SIGNATURE, TrackerKind.LINEAR: webhooks.LINEAR_SIGNATURE}
 

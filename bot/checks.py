@@ -12,13 +12,13 @@ from bot.comms.targets import audience_problems, credential_problems
 from bot.config import Config, load_config
 from bot.containment.rules import validate_providers
 from bot.errors import ConfigError
-from bot.incidents.schemas import IncidentType
 from bot.paging import rules as paging_rules
 from bot.playbook.loader import builtin_playbooks, load_playbooks
 from bot.playbook.schemas import Playbook
 from bot.settings import Settings
 from bot.templating import make_environment
 from bot.trackers import rules as tracker_rules
+from bot.vocabulary import IncidentType
 
 
 def load_content(

@@ -12,10 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.comms.schemas import ZoneName
 from bot.comms.targets import Targets
 from bot.errors import ConfigError
-from bot.incidents.schemas import IncidentType, Role, Severity
 from bot.paging.schemas import Paging
-from bot.postmortem.schemas import ActionKind, ItemEditor
 from bot.trackers.schemas import Tracker
+from bot.vocabulary import ActionKind, IncidentType, ItemEditor, Role, Severity
 
 
 class _Strict(BaseModel):

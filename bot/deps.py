@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Config
 from bot.db import utcnow
-from bot.incidents.schemas import IncidentType
 from bot.metrics import Metrics
 from bot.playbook.loader import builtin_playbooks, load_playbooks
 from bot.playbook.schemas import Playbook
 from bot.settings import Settings
 from bot.templating import make_environment
+from bot.vocabulary import IncidentType
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bot import api, api_followup, api_integrations, ui
 from bot.alerts import auth
 from bot.alerts import sources as alert_sources
-from bot.alerts.schemas import Source
 from bot.alerts.sources import pagerduty
 from bot.batching import GroupCommit
 from bot.changes.schemas import ChangeIn
@@ -31,6 +30,7 @@ from bot.flows import intake as flows
 from bot.http_errors import HTTPProblem, check_bearer, decode_json, read_json_body
 from bot.identity import People
 from bot.metrics import MetricsMiddleware
+from bot.vocabulary import Source
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)

@@ -336,9 +336,9 @@ async def test_due_date_change_moves_the_reminders(stage: Stage) -> None:
 
 def test_home_view_stays_within_slack_limits_when_every_section_is_full() -> None:
     from bot.flows.action_items import HomeData
-    from bot.postmortem.schemas import ActionKind, ActionState
     from bot.postmortem.store import ItemRecord
     from bot.slack.blocks.home import home_view
+    from bot.vocabulary import ActionKind, ActionState
 
     def record(n: int, state: ActionState) -> ItemRecord:
         return ItemRecord(

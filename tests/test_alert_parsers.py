@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.alerts.schemas import AlertStatus, Link, NormalizedAlert, Source
+from bot.alerts.schemas import Link, NormalizedAlert
 from bot.alerts.sources import parse
 from bot.errors import BadInput
+from bot.vocabulary import AlertStatus, Source
 from tests.support import vendor_payloads
 
 PAYLOADS = Path(__file__).parent / "payloads"

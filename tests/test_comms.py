@@ -13,10 +13,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
 from bot.comms import lint, rules
-from bot.comms.kinds import CommsKind
 from bot.comms.schemas import (
     REQUIRED_FIELDS,
-    Audience,
     Draft,
     IncidentFacts,
     LintRule,
@@ -24,7 +22,6 @@ from bot.comms.schemas import (
     StatusPageStatus,
 )
 from bot.errors import BadInput, ConfigError
-from bot.incidents.schemas import IncidentType, Severity, Status
 from bot.templating import (
     as_sentence,
     builtin_templates,
@@ -32,6 +29,7 @@ from bot.templating import (
     format_when,
     make_environment,
 )
+from bot.vocabulary import Audience, CommsKind, IncidentType, Severity, Status
 
 START = datetime(2026, 11, 23, 14, 5, tzinfo=UTC)
 NOW = START + timedelta(minutes=50)

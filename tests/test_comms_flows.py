@@ -13,10 +13,8 @@ from sqlalchemy import select
 
 from bot.comms import cadence, drafting
 from bot.comms import obligations as comms_obligations
-from bot.comms.cadence import Obligation
 from bot.comms.clients import Message, to_statuspage, to_webhook
-from bot.comms.kinds import CommsKind
-from bot.comms.schemas import Audience, Scope, StatusPageStatus
+from bot.comms.schemas import Scope, StatusPageStatus
 from bot.comms.targets import (
     StatuspageTarget,
     WebhookTarget,
@@ -30,11 +28,11 @@ from bot.errors import BadInput, Forbidden, InvalidTransition
 from bot.flows import comms as comms_flows
 from bot.flows import comms_delivery, comms_editing, comms_publish
 from bot.flows import incidents as incident_flows
-from bot.incidents.schemas import IncidentType, Role, Severity, Status
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import CommsPublication, ContainmentRun, DueWork, TimelineEvent
 from bot.templating import make_environment
+from bot.vocabulary import Audience, CommsKind, IncidentType, Obligation, Role, Severity, Status
 
 T0 = datetime(2026, 11, 23, 3, 2, 30, tzinfo=UTC)
 TEMPLATES = make_environment()

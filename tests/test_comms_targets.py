@@ -9,12 +9,11 @@ import pytest
 from pydantic import ValidationError
 
 from bot.comms import rules
-from bot.comms.kinds import CommsKind
-from bot.comms.schemas import Audience
 from bot.comms.targets import NEVER_PUBLIC, audience_problems, matching
 from bot.config import Config
 from bot.sandbox.stage import Stage
 from bot.templating import make_environment
+from bot.vocabulary import Audience, CommsKind
 from tests.support.comms_form import (
     approve,
     card,

@@ -17,8 +17,8 @@ from bot.containment import rules as containment_rules
 from bot.containment.schemas import IncidentFields, Outcome, Plan
 from bot.containment.shown import shown_headers
 from bot.errors import BadInput, ConfigError
-from bot.incidents.schemas import IncidentType, Severity
 from bot.templating import make_environment
+from bot.vocabulary import IncidentType, Severity
 from tests.support.provider_standins import SEMANTIC_PATCH, Langfuse, LaunchDarkly, Unleash, Webhook
 
 SECRETS = {

@@ -8,7 +8,6 @@ import pytest
 
 from bot.config import Config
 from bot.errors import BadInput
-from bot.postmortem import commands
 from bot.evals.validation import (
     EvalSample,
     Phase,
@@ -18,6 +17,7 @@ from bot.evals.validation import (
     phase,
     window_of,
 )
+from bot.postmortem import commands
 from bot.sandbox.stage import Stage
 from tests.support.followup import (
     contain,

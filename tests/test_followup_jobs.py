@@ -15,15 +15,14 @@ from bot.config import Config
 from bot.db import make_engine, make_sessionmaker, session_scope
 from bot.deps import Deps
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import IncidentType, Severity
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import DueWork, Incident
 from bot.postmortem import store as item_store
-from bot.postmortem.schemas import ActionKind
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.stage import Stage
 from bot.slack import runtime as slack_runtime
+from bot.vocabulary import ActionKind, IncidentType, Severity
 from tests.conftest import BACKEND
 from tests.support import worker_process
 from tests.support.followup import api_headers, open_incident, replies, start_clock

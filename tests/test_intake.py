@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from bot.config import Config, Routing, RoutingRule
 from bot.db import session_scope
 from bot.deps import Deps
-from bot.incidents.schemas import IncidentType, Severity, Status
 from bot.models import Alert, AlertDelivery, Incident, TimelineEvent
+from bot.vocabulary import IncidentType, Severity, Status
 from tests.support.server import RunningServer
 
 

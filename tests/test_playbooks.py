@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.comms.kinds import CommsKind
 from bot.containment import catalog
 from bot.errors import ConfigError
-from bot.incidents.schemas import IncidentType, Role
 from bot.playbook import rules
 from bot.playbook.loader import load_playbooks
 from bot.playbook.schemas import Phase, Playbook, Step, render_json_schema
+from bot.vocabulary import CommsKind, IncidentType, Role
 
 PLAYBOOKS = Path(__file__).resolve().parent.parent / "bot" / "playbooks"
 STANDARD_PHASES = [

@@ -11,11 +11,11 @@ from bot.config import Config
 from bot.db import session_scope
 from bot.errors import InvalidTransition
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import EventKind, Status
 from bot.models import ContainmentRun, Postmortem
 from bot.postmortem import review
-from bot.postmortem.schemas import ActionItemFacts, ActionKind, ActionState, PostmortemState
+from bot.postmortem.schemas import ActionItemFacts
 from bot.sandbox.stage import Stage
+from bot.vocabulary import ActionKind, ActionState, EventKind, PostmortemState, Status
 from tests.support.followup import (
     Clock,
     api_headers,

@@ -13,7 +13,6 @@ from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.errors import BadInput, InvalidTransition
-from bot.incidents.schemas import EventKind, IncidentType, Role, Severity, Status
 from bot.postmortem import commands, rules, stats
 from bot.postmortem.render import human_duration, render_postmortem
 from bot.postmortem.rules import ActionKind, ActionState
@@ -30,6 +29,7 @@ from bot.postmortem.schemas import (
     PostmortemFacts,
     TimelineEntry,
 )
+from bot.vocabulary import EventKind, IncidentType, Role, Severity, Status
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 NEW_YORK = ZoneInfo("America/New_York")
@@ -754,7 +754,7 @@ def test_human_duration(span: timedelta | None, text: str) -> None:
 def test_item_change_rule_names_who_may() -> None:
     from bot.errors import Forbidden
     from bot.postmortem.permissions import ItemPeople, may_change, require_change
-    from bot.postmortem.schemas import ItemEditor as E
+    from bot.vocabulary import ItemEditor as E
 
     people = ItemPeople(
         owner="U_BOB",

@@ -9,11 +9,11 @@ from typing import Any
 
 import yaml
 
-from bot.alerts.schemas import Source
 from bot.alerts.sources import parse
 from bot.checks import load_content
 from bot.config import Config
 from bot.slack.listeners.commands import registry
+from bot.vocabulary import Source
 from tests.support import vendor_payloads
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.flows.playbook import PhaseView
-from bot.incidents.schemas import IncidentType
 from bot.playbook.schemas import Phase
 from bot.sandbox.limits import MESSAGE_MAX_BLOCKS
 from bot.sandbox.stage import Stage
 from bot.slack.blocks import playbook as playbook_blocks
 from bot.slack.ids import ActionId
+from bot.vocabulary import IncidentType
 from tests.support.incident_channel import (
     PHASES,
     assign,

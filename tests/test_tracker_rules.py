@@ -10,9 +10,9 @@ import pytest
 
 from bot.config import Config
 from bot.errors import BadInput
-from bot.postmortem.schemas import ActionKind, ActionState
 from bot.trackers import rules, webhooks
-from bot.trackers.schemas import IssueDraft, TrackerKind
+from bot.trackers.schemas import IssueDraft
+from bot.vocabulary import ActionKind, ActionState, TrackerKind
 
 OPEN, P, D, W = ActionState.OPEN, ActionState.IN_PROGRESS, ActionState.DONE, ActionState.WONT_DO
 

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from bot.config import Config, Routing, RoutingRule
 from bot.db import session_scope
 from bot.deps import Deps, WebhookSecrets
-from bot.incidents.schemas import EventKind, IncidentType, Severity
 from bot.models import Alert, Incident, TimelineEvent
+from bot.vocabulary import EventKind, IncidentType, Severity
 from tests.support.server import RunningServer
 from tests.support.vendor_payloads import datadog, load
 

@@ -7,9 +7,9 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.alerts.schemas import AlertStatus, NormalizedAlert
+from bot.alerts.schemas import NormalizedAlert
 from bot.config import Routing, RoutingRule
-from bot.incidents.schemas import IncidentType, Severity
+from bot.vocabulary import AlertStatus, IncidentType, Severity
 
 
 @dataclass(frozen=True)

@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class Source(StrEnum):
-    ALERTMANAGER = "alertmanager"
-    GRAFANA = "grafana"
-    DATADOG = "datadog"
-    PAGERDUTY = "pagerduty"
-    LANGFUSE = "langfuse"
-    GENERIC = "generic"
-
-
-class AlertStatus(StrEnum):
-    FIRING = "firing"
-    RESOLVED = "resolved"
+from bot.vocabulary import AlertStatus, Source
 
 
 class Link(BaseModel):

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.alerts.schemas import AlertStatus, NormalizedAlert, Source
+from bot.alerts.schemas import NormalizedAlert
 from bot.db import core_table, insert_ignoring_conflicts
 from bot.models import Alert, AlertDelivery
+from bot.vocabulary import AlertStatus, Source
 
 
 async def add_deliveries(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from bot.changes.schemas import ChangeKind
+from bot.vocabulary import ChangeKind
 
 LOOKBACK = timedelta(days=7)
 TRAFFIC_LOOKBACK = timedelta(hours=48)

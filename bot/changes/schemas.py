@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-
-class ChangeKind(StrEnum):
-    MODEL = "model"
-    PROMPT = "prompt"
-    INDEX = "index"
-    DEPLOY = "deploy"
-    CONFIG = "config"
-    PROVIDER = "provider"
-    TRAFFIC = "traffic"
+from bot.vocabulary import ChangeKind
 
 
 class ChangeIn(BaseModel):

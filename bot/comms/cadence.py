@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from bot.comms.kinds import CommsKind
 from bot.comms.rules import SAFETY_NOTICE_MINUTES, cadence_minutes
-from bot.incidents.schemas import IncidentType, Severity
+from bot.vocabulary import CommsKind, IncidentType, Obligation, Severity
 
 FOLLOW_UP_WITHIN = timedelta(hours=48)
 REMIND_AGAIN = timedelta(minutes=15)
@@ -22,24 +20,6 @@ LEGAL_WARNING = timedelta(minutes=15)
 COUNTDOWN_STEP = timedelta(minutes=5)
 
 
-class Obligation(StrEnum):
-    """A communication the incident owes by a time."""
-
-    UPDATE = "update"
-    LEGAL_LEADERSHIP = "legal_leadership"
-    FOLLOW_UP = "follow_up"
-
-    @property
-    def kind(self) -> CommsKind:
-        """The communication kind that fulfils it (for an update, the usual one)."""
-        return _DEFAULT_KIND[self]
-
-
-_DEFAULT_KIND = {
-    Obligation.UPDATE: CommsKind.STATUS_UPDATE,
-    Obligation.LEGAL_LEADERSHIP: CommsKind.LEGAL_LEADERSHIP,
-    Obligation.FOLLOW_UP: CommsKind.FOLLOW_UP,
-}
 FULFILS: dict[CommsKind, Obligation] = {
     CommsKind.ACKNOWLEDGEMENT: Obligation.UPDATE,
     CommsKind.STATUS_UPDATE: Obligation.UPDATE,

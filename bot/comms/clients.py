@@ -12,10 +12,9 @@ from typing import Any
 
 import httpx
 
-from bot.comms.kinds import CommsKind
-from bot.comms.schemas import Audience, Scope
+from bot.comms.schemas import Scope
 from bot.comms.targets import StatuspageTarget, WebhookTarget, statuspage_body
-from bot.incidents.schemas import IncidentType, Severity
+from bot.vocabulary import Audience, CommsKind, IncidentType, Severity
 
 ERROR_MAX = 300
 

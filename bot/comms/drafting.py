@@ -9,9 +9,9 @@ from typing import Any
 from jinja2 import Environment, meta
 
 from bot.comms import rules
-from bot.comms.kinds import CommsKind
-from bot.comms.schemas import REQUIRED_FIELDS, Audience, Scope, StatusPageStatus
+from bot.comms.schemas import REQUIRED_FIELDS, Scope, StatusPageStatus
 from bot.errors import BadInput
+from bot.vocabulary import Audience, CommsKind
 
 # Short names (they title a Slack modal: at most 24 characters).
 KIND_LABELS: dict[CommsKind, str] = {

@@ -6,17 +6,16 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.comms.kinds import CommsKind
 from bot.comms.schemas import (
     FIELD_LABELS,
     REQUIRED_FIELDS,
-    Audience,
     Draft,
     LintFinding,
     LintResult,
     LintRule,
     Scope,
 )
+from bot.vocabulary import Audience, CommsKind
 
 
 @dataclass(frozen=True, slots=True)

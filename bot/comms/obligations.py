@@ -14,12 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.comms import cadence
-from bot.comms.cadence import Obligation
 from bot.db import insert_ignoring_conflicts
-from bot.incidents.schemas import IncidentType, Severity, Status
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import CommsObligation, Incident
+from bot.vocabulary import IncidentType, Obligation, Severity, Status
 
 
 async def get(

@@ -11,16 +11,9 @@ from typing import Any
 from jinja2 import Environment, TemplateError, meta
 from pydantic import ValidationError
 
-from bot.comms.kinds import CommsKind
-from bot.comms.schemas import (
-    Audience,
-    Draft,
-    IncidentFacts,
-    Scope,
-    StatusPageStatus,
-)
+from bot.comms.schemas import Draft, IncidentFacts, Scope, StatusPageStatus
 from bot.errors import BadInput, ConfigError
-from bot.incidents.schemas import IncidentType, Severity, Status
+from bot.vocabulary import Audience, CommsKind, IncidentType, Severity, Status
 
 DEFAULT_CADENCE_MINUTES: dict[Severity, int] = {Severity.P1: 30, Severity.P2: 60, Severity.P3: 240}
 SAFETY_NOTICE_MINUTES = 60  # legal and leadership hear about safety incidents within the hour

@@ -18,8 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.comms.kinds import CommsKind
-from bot.incidents.schemas import IncidentType, Severity, Status
+from bot.vocabulary import Audience, CommsKind, IncidentType, Severity, Status
 
 
 def known_zone(value: str) -> str:
@@ -32,11 +31,6 @@ def known_zone(value: str) -> str:
 
 
 ZoneName = Annotated[str, AfterValidator(known_zone)]
-
-
-class Audience(StrEnum):
-    EXTERNAL = "external"
-    INTERNAL = "internal"
 
 
 class StatusPageStatus(StrEnum):

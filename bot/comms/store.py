@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.comms.kinds import CommsKind
-from bot.comms.schemas import Audience
 from bot.db import insert_ignoring_conflicts
 from bot.errors import NotFound
 from bot.models import CommsDraft, CommsPublication, CommsVersion
-
-
-class DraftState(StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-
-
-class DeliveryState(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
+from bot.vocabulary import Audience, CommsKind, DeliveryState, DraftState
 
 
 def _open_key(incident_id: int, kind: CommsKind) -> str:

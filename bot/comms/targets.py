@@ -17,22 +17,10 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from bot.comms.kinds import CommsKind
-from bot.comms.schemas import Audience, Scope, StatusPageStatus
-from bot.incidents.schemas import Severity
+from bot.comms.schemas import Scope, StatusPageStatus
+from bot.vocabulary import Audience, CommsKind, Severity, TargetKind
 
 TARGET_NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,59}$"
-
-
-class TargetKind(StrEnum):
-    SLACK = "slack"
-    STATUSPAGE = "statuspage"
-    WEBHOOK = "webhook"
-
-    @property
-    def label(self) -> str:
-        """Product name for messages, e.g. 'Statuspage'."""
-        return {"slack": "Slack", "statuspage": "Statuspage", "webhook": "Webhook"}[self.value]
 
 
 class ComponentStatus(StrEnum):

@@ -16,7 +16,7 @@ from bot.containment.providers import flags, langfuse, webhooks
 from bot.containment.providers.context import Context
 from bot.containment.schemas import IncidentFields, Outcome, Plan, ProviderKind
 from bot.errors import BadInput, ConfigError
-from bot.incidents.schemas import IncidentType, Severity
+from bot.vocabulary import IncidentType, Severity
 
 _SECRET_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _BASE64_SPAN = re.compile(r"base64\(([^()]*)\)")

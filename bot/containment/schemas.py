@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from bot.incidents.schemas import IncidentType, Severity
+from bot.vocabulary import IncidentType, Severity
 
 BODY_EXCERPT_MAX = 2_000
 
@@ -31,14 +31,6 @@ _LABELS = {
     ProviderKind.LANGFUSE: "Langfuse",
     ProviderKind.MODEL_GATEWAY: "Model gateway",
 }
-
-
-class RunState(StrEnum):
-    """Where one containment run stands."""
-
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
 
 
 class _Frozen(BaseModel):

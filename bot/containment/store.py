@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.containment.schemas import Outcome, RunState
+from bot.containment.schemas import Outcome
 from bot.db import insert_ignoring_conflicts
 from bot.errors import NotFound
 from bot.models import ContainmentRun
+from bot.vocabulary import RunState
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 from bot.errors import BadInput
-from bot.incidents.schemas import IncidentType, Severity
+from bot.vocabulary import IncidentType, Severity
 
 # Below this expected count in any cell the normal approximation is poor; use Fisher's exact test.
 MIN_EXPECTED_COUNT = 5.0

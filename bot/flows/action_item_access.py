@@ -10,8 +10,8 @@ from bot.config import Config
 from bot.incidents import store as incident_store
 from bot.postmortem import permissions
 from bot.postmortem.permissions import ItemPeople
-from bot.postmortem.schemas import ItemEditor
 from bot.postmortem.store import ItemRecord
+from bot.vocabulary import ItemEditor
 
 
 async def check(*, session: AsyncSession, config: Config, item: ItemRecord, actor: str) -> None:

@@ -19,14 +19,13 @@ from bot.config import Config
 from bot.errors import BadInput
 from bot.flows import action_item_access, tracker_sync
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import EventKind, Severity
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.postmortem import rules
 from bot.postmortem import store as item_store
 from bot.postmortem.commands import ActionAddArgs, ActionsQuery, Scope
-from bot.postmortem.schemas import ActionKind, ActionState
 from bot.postmortem.store import ItemFilter, ItemRecord
+from bot.vocabulary import ActionKind, ActionState, EventKind, Severity
 
 ACTIVE = (ActionState.OPEN, ActionState.IN_PROGRESS)
 SLACK_USER = re.compile(r"[UW][A-Z0-9_]+")

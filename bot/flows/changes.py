@@ -9,13 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.changes import rules as change_rules
 from bot.changes import store as change_store
-from bot.changes.schemas import ChangeKind
 from bot.errors import NotFound
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import EventKind, Status
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import Change, Incident
+from bot.vocabulary import ChangeKind, EventKind, Status
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,7 @@ from bot.comms import drafting, provenance, rules
 from bot.comms import lint as comms_lint
 from bot.comms import store as comms_store
 from bot.comms import targets as comms_targets
-from bot.comms.kinds import CommsKind
 from bot.comms.schemas import Draft, LintResult, Scope
-from bot.comms.store import DraftState
 from bot.config import Config
 from bot.errors import InvalidTransition
 from bot.flows import comms_facts
@@ -26,6 +24,7 @@ from bot.flows.people import NameLookup
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import CommsDraft, CommsVersion
+from bot.vocabulary import CommsKind, DraftState
 
 
 @dataclass(frozen=True)

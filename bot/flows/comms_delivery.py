@@ -13,19 +13,26 @@ from bot.comms import lint as comms_lint
 from bot.comms import obligations as comms_obligations
 from bot.comms import store as comms_store
 from bot.comms import targets as comms_targets
-from bot.comms.cadence import Obligation
 from bot.comms.clients import Delivery, Message
-from bot.comms.kinds import CommsKind
-from bot.comms.schemas import Audience, LintResult, Scope
-from bot.comms.store import DeliveryState, DraftState
+from bot.comms.schemas import LintResult, Scope
 from bot.config import Config
 from bot.flows import incidents as incident_flows
 from bot.flows.comms import as_draft, refresh_card
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import EventKind, IncidentType, Role, Severity
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import CommsDraft, CommsPublication, CommsVersion
+from bot.vocabulary import (
+    Audience,
+    CommsKind,
+    DeliveryState,
+    DraftState,
+    EventKind,
+    IncidentType,
+    Obligation,
+    Role,
+    Severity,
+)
 
 
 @dataclass(frozen=True)

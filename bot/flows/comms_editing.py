@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.comms import provenance, rules
 from bot.comms import store as comms_store
-from bot.comms.kinds import CommsKind
 from bot.comms.schemas import Draft, LintResult, Scope
 from bot.config import Config
 from bot.errors import BadInput
 from bot.flows import comms_facts
 from bot.flows.comms import Editing, compose, editing_of, refresh_card, still_open
 from bot.models import CommsDraft, CommsVersion
+from bot.vocabulary import CommsKind
 
 
 @dataclass(frozen=True)

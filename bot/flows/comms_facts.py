@@ -11,14 +11,12 @@ from sqlalchemy.orm import aliased
 from bot.alerts import store as alert_store
 from bot.comms import drafting, rules
 from bot.comms import store as comms_store
-from bot.comms.kinds import CommsKind
 from bot.comms.schemas import IncidentFacts, Scope
 from bot.config import Config
-from bot.containment.schemas import RunState
 from bot.flows.people import NameLookup
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import IncidentType, Role, Severity, Status
 from bot.models import CommsDraft, CommsVersion, ContainmentRun, Incident
+from bot.vocabulary import CommsKind, IncidentType, Role, RunState, Severity, Status
 
 
 def is_open(incident: Incident) -> bool:

@@ -16,7 +16,6 @@ from bot.comms import cadence, drafting
 from bot.comms import obligations as comms_obligations
 from bot.comms import store as comms_store
 from bot.comms import targets as comms_targets
-from bot.comms.kinds import CommsKind
 from bot.comms.schemas import FIELD_LABELS, LintFinding, LintResult, Scope
 from bot.config import Config
 from bot.errors import BadInput, BotError, InvalidTransition
@@ -25,10 +24,10 @@ from bot.flows import incidents as incident_flows
 from bot.flows.comms import as_draft, compose, refresh_card, still_open
 from bot.incidents import permissions
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import EventKind, Role, Severity
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import CommsDraft, CommsVersion
+from bot.vocabulary import CommsKind, DeliveryState, EventKind, Obligation, Role, Severity
 
 
 class LintBlocked(BotError):
@@ -95,7 +94,7 @@ async def retry_failed(
     failed = [
         p
         for p in await comms_store.publications(session=session, draft_id=draft_id)
-        if p.state == comms_store.DeliveryState.FAILED.value
+        if p.state == DeliveryState.FAILED.value
     ]
     for publication in failed:
         comms_store.retry(publication, actor=actor, now=now)
@@ -213,7 +212,7 @@ async def _fulfil(
     if obligation is None:
         return
     incident = await incident_store.get(session=session, incident_id=draft.incident_id)
-    if obligation is not cadence.Obligation.UPDATE:
+    if obligation is not Obligation.UPDATE:
         await comms_obligations.fulfil(
             session=session,
             incident_id=draft.incident_id,

@@ -19,14 +19,14 @@ from bot.containment import catalog, shown
 from bot.containment import clients as containment_clients
 from bot.containment import rules as containment_rules
 from bot.containment import store as run_store
-from bot.containment.schemas import IncidentFields, Outcome, Plan, RunState
+from bot.containment.schemas import IncidentFields, Outcome, Plan
 from bot.errors import BadInput, ConfigError
 from bot.incidents import permissions
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import EventKind, IncidentType, Role, Severity
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import ContainmentRun, Incident
+from bot.vocabulary import EventKind, IncidentType, Role, RunState, Severity
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,16 @@ from bot.config import Config
 from bot.containment import catalog
 from bot.containment import rules as containment_rules
 from bot.containment import store as run_store
-from bot.containment.schemas import RunState
 from bot.errors import BadInput
 from bot.flows import containment as containment_flows
 from bot.flows import incidents as incident_flows
 from bot.flows.containment import PriorRun
 from bot.incidents import permissions
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import Status
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import ContainmentRun
+from bot.vocabulary import RunState, Status
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.incidents.schemas import IncidentType, Severity, Status
 from bot.metrics import DurationRow
 from bot.models import Incident
 from bot.postmortem import rules
 from bot.postmortem.rules import DurationStats
+from bot.vocabulary import IncidentType, Severity, Status
 
 
 async def summary(

@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.errors import BotError
+from bot.evals import stats, validation
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import EventKind, IncidentType, Severity, Status
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import EvalRun, Incident, TimelineEvent
-from bot.evals import stats, validation
 from bot.postmortem.schemas import FixValidationFacts
+from bot.vocabulary import EventKind, IncidentType, Severity, Status
 
 VALIDATION_KEY = "validation"
 

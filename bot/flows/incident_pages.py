@@ -19,7 +19,8 @@ from bot.models import Alert, EvalRun, Incident
 from bot.postmortem import rules
 from bot.postmortem import store as pm_store
 from bot.postmortem.rules import Durations
-from bot.postmortem.schemas import PostmortemFacts, PostmortemState
+from bot.postmortem.schemas import PostmortemFacts
+from bot.vocabulary import PostmortemState
 
 EVALS_AROUND = timedelta(days=7)
 MAX_POINTS = 5000

@@ -16,10 +16,10 @@ from bot.flows import playbook as playbook_flows
 from bot.incidents import permissions
 from bot.incidents import rules as incident_rules
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import EventKind, IncidentType, Role, Severity, Status
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import Incident
+from bot.vocabulary import EventKind, IncidentType, Role, Severity, Status
 
 
 class NotInIncident(BotError):

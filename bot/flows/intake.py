@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts import rules as alert_rules
 from bot.alerts import store as alert_store
-from bot.alerts.schemas import AlertStatus, NormalizedAlert, Source
+from bot.alerts.schemas import NormalizedAlert
 from bot.changes import store as change_store
 from bot.changes.schemas import ChangeIn
 from bot.config import Config
@@ -20,10 +20,10 @@ from bot.evals.schemas import EvalIn
 from bot.flows import changes as change_flows
 from bot.flows import fix_validation, incidents
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import EventKind
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import Change, EvalRun, Incident
+from bot.vocabulary import AlertStatus, EventKind, Source
 
 ALERT_EVENT_EVERY = timedelta(minutes=1)
 SUMMARY_DEBOUNCE = timedelta(seconds=3)

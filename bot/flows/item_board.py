@@ -13,8 +13,8 @@ from bot.flows import action_item_access
 from bot.flows import action_items as item_flows
 from bot.incidents import store as incident_store
 from bot.postmortem import store as item_store
-from bot.postmortem.schemas import ActionKind, ActionState
 from bot.postmortem.store import ItemCount, ItemFilter, ItemOrder, ItemRecord
+from bot.vocabulary import ActionKind, ActionState
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import NotYet
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import Role, Status
+from bot.vocabulary import Role, Status
 
 
 async def still_without_commander(*, session: AsyncSession, incident_id: int) -> str | None:

@@ -16,14 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Config
 from bot.errors import BadInput
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import EventKind, Severity
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import Incident, Page
 from bot.paging import rules
 from bot.paging import store as page_store
-from bot.paging.schemas import PagerDutyTarget, PageState, PageView
+from bot.paging.schemas import PagerDutyTarget, PageView
 from bot.paging.store import view
+from bot.vocabulary import EventKind, PageState, Severity
 
 
 async def page(

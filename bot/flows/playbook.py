@@ -12,14 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import BadInput
 from bot.flows import incidents as incident_flows
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import EventKind, IncidentType
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import Incident, PlaybookMessage
 from bot.playbook import rules as playbook_rules
 from bot.playbook import store as playbook_store
-from bot.playbook.schemas import Phase, Playbook, Step, StepState
+from bot.playbook.schemas import Phase, Playbook, Step
 from bot.playbook.store import StepRecord
+from bot.vocabulary import EventKind, IncidentType, StepState
 
 # A phase whose time box is already over when it is posted (after a type change, or a late
 # channel) still gets this long before its owners are nudged.

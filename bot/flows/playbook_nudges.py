@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.playbook import Playbooks
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import EventKind, IncidentType, Status
 from bot.playbook import rules as playbook_rules
 from bot.playbook import store as playbook_store
-from bot.playbook.schemas import Phase, Step, StepState
+from bot.playbook.schemas import Phase, Step
+from bot.vocabulary import EventKind, IncidentType, Status, StepState
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ from bot.flows import postmortem_facts as facts_flows
 from bot.flows.people import NameLookup
 from bot.incidents import permissions
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import EventKind, Status
 from bot.models import Incident
 from bot.postmortem import review, rules
 from bot.postmortem import store as pm_store
 from bot.postmortem.render import render_postmortem
-from bot.postmortem.schemas import PostmortemFacts, PostmortemState
+from bot.postmortem.schemas import PostmortemFacts
 from bot.postmortem.store import ItemFilter
+from bot.vocabulary import EventKind, PostmortemState, Status
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from bot.config import Config
 from bot.flows import fix_validation, people
 from bot.flows.people import NameLookup
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import EventKind, IncidentType, Severity, Status
 from bot.models import Alert, ContainmentRun, Incident, TimelineEvent
 from bot.postmortem import store as pm_store
 from bot.postmortem.schemas import (
@@ -30,10 +29,10 @@ from bot.postmortem.schemas import (
     IncidentTimes,
     OutputSample,
     PostmortemFacts,
-    PostmortemState,
     TimelineEntry,
 )
 from bot.postmortem.store import ItemFilter
+from bot.vocabulary import EventKind, IncidentType, PostmortemState, Severity, Status
 
 CHANGES_BEFORE = timedelta(days=3)  # how far before the first signal the ledger is searched
 SAMPLE_KEYS = ("output", "expected")

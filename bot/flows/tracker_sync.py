@@ -19,11 +19,11 @@ from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import TrackerIssue
 from bot.postmortem import store as item_store
-from bot.postmortem.schemas import ActionState
 from bot.postmortem.store import ItemRecord
 from bot.trackers import rules
 from bot.trackers import store as tracker_store
-from bot.trackers.schemas import IssueDraft, RemoteIssue, SyncState, Tracker, TrackerKind
+from bot.trackers.schemas import IssueDraft, RemoteIssue, Tracker
+from bot.vocabulary import ActionState, SyncState, TrackerKind
 
 
 async def queue_sync(

@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Config
 from bot.flows import action_items as item_flows
 from bot.postmortem import store as item_store
-from bot.postmortem.schemas import ActionState
 from bot.postmortem.store import ItemRecord
 from bot.trackers import rules
 from bot.trackers import store as tracker_store
 from bot.trackers.webhooks import RemoteChange
+from bot.vocabulary import ActionState
 
 
 async def from_tracker(

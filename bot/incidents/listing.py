@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.incidents.schemas import IncidentType, Severity, Status
 from bot.models import Incident
+from bot.vocabulary import IncidentType, Severity, Status
 
 
 class IncidentOrder(StrEnum):

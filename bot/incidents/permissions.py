@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.errors import Forbidden
-from bot.incidents.schemas import Role
+from bot.vocabulary import Role
 
 
 def require(allowed: Sequence[Role], held: Mapping[Role, str], user_id: str, what: str) -> None:

@@ -7,7 +7,7 @@ import unicodedata
 from datetime import datetime
 
 from bot.errors import InvalidTransition
-from bot.incidents.schemas import IncidentType, Role, Status
+from bot.vocabulary import IncidentType, Role, Status
 
 ALLOWED: dict[Status, frozenset[Status]] = {
     Status.TRIAGE: frozenset(

@@ -10,14 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.alerts import rules as alert_rules
 from bot.alerts import store as alert_store
 from bot.comms import obligations as comms_obligations
-from bot.comms.cadence import Obligation
 from bot.incidents import rules
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import IncidentType, Role, Severity, Status
 from bot.paging import store as page_store
 from bot.paging.schemas import PageView
 from bot.playbook import store as playbook_store
 from bot.postmortem import documents as pm_documents
+from bot.vocabulary import IncidentType, Obligation, Role, Severity, Status
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import core_table, insert_ignoring_conflicts, insert_or_skip
 from bot.errors import NotFound
 from bot.incidents import rules
-from bot.incidents.schemas import EventKind, IncidentType, Role, Severity, Status
 from bot.models import Alert, Counter, Incident, IncidentRole, TimelineEvent
+from bot.vocabulary import EventKind, IncidentType, Role, Severity, Status
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.incidents.schemas import IncidentType, Severity
-from bot.paging.schemas import ORDER, PagerDutyTarget, PageState, Paging
+from bot.paging.schemas import ORDER, PagerDutyTarget, Paging
+from bot.vocabulary import IncidentType, PageState, Severity
 
 ORDER_INDEX = {state: n for n, state in enumerate(ORDER)}
 PD_SEVERITY = {Severity.P1: "critical", Severity.P2: "error", Severity.P3: "warning"}

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.incidents.schemas import Severity
+from bot.vocabulary import PageState, Severity
 
 EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 
@@ -63,21 +62,6 @@ class Paging(_Strict):
     targets: dict[str, PagerDutyTarget] = Field(default_factory=dict)
     oncall: OnCall | None = None
     api: PagerDutyApi = Field(default_factory=PagerDutyApi)
-
-
-class PageState(StrEnum):
-    """What a page shows in PagerDuty, in the order it goes through them."""
-
-    TRIGGERED = "triggered"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-
-    @property
-    def action(self) -> str:
-        """The Events API v2 `event_action` that brings a page to this state."""
-        return {"triggered": "trigger", "acknowledged": "acknowledge", "resolved": "resolve"}[
-            self.value
-        ]
 
 
 ORDER = (PageState.TRIGGERED, PageState.ACKNOWLEDGED, PageState.RESOLVED)

@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Page
-from bot.paging.schemas import PageState, PageView
+from bot.paging.schemas import PageView
+from bot.vocabulary import PageState
 
 
 async def get(

@@ -14,8 +14,8 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode
 
 from bot.errors import ConfigError
-from bot.incidents.schemas import IncidentType
 from bot.playbook.schemas import Playbook
+from bot.vocabulary import IncidentType
 
 
 class _StrictLoader(yaml.SafeLoader):

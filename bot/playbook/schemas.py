@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
-from bot.comms.kinds import CommsKind
 from bot.containment import catalog
-from bot.incidents.schemas import IncidentType, Role
+from bot.vocabulary import CommsKind, IncidentType, Role
 
 TEXT_MAX = 300  # a step renders as one Slack section; keep it short enough to read at a glance
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -33,18 +31,6 @@ ActionKey = Annotated[
 ]
 Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=SLUG_PATTERN)]
 Text = Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
-
-
-class StepState(StrEnum):
-    """Where a step of a running incident stands; a step with no state is open."""
-
-    DONE = "done"
-    SKIPPED = "skipped"
-
-    @property
-    def verb(self) -> str:
-        """Past-tense word for messages, e.g. 'Done'."""
-        return "Done" if self is StepState.DONE else "Skipped"
 
 
 class _Strict(BaseModel):

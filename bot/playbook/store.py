@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import insert_ignoring_conflicts
 from bot.errors import NotFound
 from bot.models import PlaybookMessage, PlaybookStep
-from bot.playbook.schemas import Playbook, StepState
+from bot.playbook.schemas import Playbook
+from bot.vocabulary import StepState
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from datetime import date
 from enum import StrEnum
 
 from bot.errors import BadInput
-from bot.postmortem.schemas import ActionKind, PostmortemState
+from bot.vocabulary import ActionKind, PostmortemState
 
 # Slack user ids are U…/W…; the local stand-in's ids also use underscores (U_ALICE).
 _MENTION = re.compile(r"<@(?P<id>[UW][A-Z0-9_]+)(?:\|[^>]*)?>")

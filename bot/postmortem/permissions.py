@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from bot.errors import Forbidden
-from bot.postmortem.schemas import ItemEditor
+from bot.vocabulary import ItemEditor
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
-from bot.incidents.schemas import IncidentType, Role
 from bot.postmortem import rules
 from bot.postmortem.schemas import AlertSummary, ChangeFacts, PostmortemFacts
+from bot.vocabulary import IncidentType, Role
 
 TEMPLATE = "postmortem/postmortem.md.j2"
 NONE = "—"

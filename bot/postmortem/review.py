@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.errors import InvalidTransition
-from bot.incidents.schemas import Status
 from bot.postmortem import rules
-from bot.postmortem.schemas import ActionItemFacts, ActionKind, PostmortemState
+from bot.postmortem.schemas import ActionItemFacts
+from bot.vocabulary import ActionKind, PostmortemState, Status
 
 _ALLOWED: dict[PostmortemState, frozenset[PostmortemState]] = {
     PostmortemState.DRAFT: frozenset({PostmortemState.IN_REVIEW}),

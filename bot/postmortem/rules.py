@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import BadInput, InvalidTransition
-from bot.incidents.schemas import IncidentType, Severity
 from bot.postmortem.schemas import ActionItemFacts as ActionItemFacts
-from bot.postmortem.schemas import ActionKind as ActionKind
-from bot.postmortem.schemas import ActionState as ActionState
+from bot.vocabulary import ActionKind as ActionKind
+from bot.vocabulary import ActionState as ActionState
+from bot.vocabulary import IncidentType, Severity
 
 # --- durations ---------------------------------------------------------------------------------
 

@@ -5,45 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 
-from bot.incidents.schemas import EventKind, IncidentType, Role, Severity, Status
-
-
-class PostmortemState(StrEnum):
-    DRAFT = "draft"
-    IN_REVIEW = "in_review"
-    PUBLISHED = "published"
-
-
-class ActionKind(StrEnum):
-    EVAL_CASE = "eval_case"
-    DETECTION = "detection"
-    GUARDRAIL = "guardrail"
-    RUNBOOK = "runbook"
-    PROMPT = "prompt"
-    OTHER = "other"
-
-
-class ActionState(StrEnum):
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    WONT_DO = "wont_do"
-
-    @property
-    def is_active(self) -> bool:
-        """Whether the item still needs work."""
-        return self in (ActionState.OPEN, ActionState.IN_PROGRESS)
-
-
-class ItemEditor(StrEnum):
-    """Who may change an action item's state or due date (the config's `followup.item_changes`)."""
-
-    OWNER = "owner"  # the item's owner
-    TEAM = "team"  # a member of the item's team
-    MANAGER = "manager"  # anyone in `followup.managers`
-    COMMANDER = "commander"  # the commander of the item's incident
+from bot.vocabulary import (
+    ActionKind,
+    ActionState,
+    EventKind,
+    IncidentType,
+    PostmortemState,
+    Role,
+    Severity,
+    Status,
+)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import insert_ignoring_conflicts
 from bot.errors import NotFound
 from bot.models import ActionItem, Incident, Postmortem, TrackerIssue
-from bot.postmortem.schemas import ActionItemFacts, ActionKind, ActionState, PostmortemState
-from bot.trackers.schemas import SyncState, TrackerKind, TrackerRef
+from bot.postmortem.schemas import ActionItemFacts
+from bot.trackers.schemas import TrackerRef
+from bot.vocabulary import ActionKind, ActionState, PostmortemState, SyncState, TrackerKind
 
 
 @dataclass(frozen=True)

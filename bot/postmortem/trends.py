@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.incidents.schemas import Severity
 from bot.postmortem.rules import MEASURES, Durations, MeasureStats, summarize_measure
+from bot.vocabulary import Severity
 
 
 @dataclass(frozen=True)

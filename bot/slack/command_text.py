@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from bot.errors import BadInput
-from bot.incidents.schemas import IncidentType, Role, Severity
+from bot.vocabulary import IncidentType, Role, Severity
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$")
 

@@ -8,11 +8,11 @@ from typing import Protocol
 
 import httpx
 
-from bot.postmortem.schemas import ActionState
 from bot.remote import need_env
 from bot.trackers.jira import JiraClient
 from bot.trackers.linear import LinearClient
 from bot.trackers.schemas import IssueDraft, JiraTracker, RemoteIssue, Tracker
+from bot.vocabulary import ActionState
 
 
 class TrackerClient(Protocol):

@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 
 from bot import remote
-from bot.postmortem.schemas import ActionState
 from bot.remote import Refused
 from bot.trackers import rules
 from bot.trackers.schemas import IssueDraft, JiraTracker, RemoteIssue
+from bot.vocabulary import ActionState
 
 FIELDS = ["status", "duedate"]
 

@@ -15,10 +15,10 @@ import httpx
 
 from bot import remote
 from bot.errors import RetryLater
-from bot.postmortem.schemas import ActionState
 from bot.remote import Refused
 from bot.trackers import rules
 from bot.trackers.schemas import IssueDraft, LinearTracker, RemoteIssue
+from bot.vocabulary import ActionState
 
 ISSUE_FIELDS = "id identifier url dueDate state { type }"
 ISSUE = f"query Issue($id: String!) {{ issue(id: $id) {{ {ISSUE_FIELDS} }} }}"

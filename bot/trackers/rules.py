@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.postmortem.schemas import ActionKind, ActionState
 from bot.trackers.schemas import IssueDraft, JiraTracker, Tracker
+from bot.vocabulary import ActionKind, ActionState
 
 TITLE_MAX = 250
 LABEL = "incidentbot"

@@ -4,31 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.postmortem.schemas import ActionKind, ActionState
-
-
-class TrackerKind(StrEnum):
-    JIRA = "jira"
-    LINEAR = "linear"
-
-    @property
-    def label(self) -> str:
-        """The product's name."""
-        return "Jira" if self is TrackerKind.JIRA else "Linear"
-
-
-class SyncState(StrEnum):
-    """Where an item stands with its tracker."""
-
-    PENDING = "pending"  # queued; nothing sent yet, or a change not sent yet
-    SYNCED = "synced"  # the tracker shows the item's state and due date
-    RETRYING = "retrying"  # the tracker is unreachable or overloaded; kept trying
-    FAILED = "failed"  # the tracker refused (e.g. a bad field); retried on the item's next change
+from bot.vocabulary import ActionKind, ActionState, SyncState, TrackerKind
 
 
 class _Strict(BaseModel):

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import TrackerIssue
-from bot.trackers.schemas import RemoteIssue, SyncState, TrackerKind
+from bot.trackers.schemas import RemoteIssue
+from bot.vocabulary import SyncState, TrackerKind
 
 
 async def for_item(

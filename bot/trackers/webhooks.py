@@ -16,9 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.errors import BadInput
-from bot.postmortem.schemas import ActionState
 from bot.trackers import rules
-from bot.trackers.schemas import TrackerKind
+from bot.vocabulary import ActionState, TrackerKind
 
 JIRA_SIGNATURE = "x-hub-signature"
 LINEAR_SIGNATURE = "linear-signature"

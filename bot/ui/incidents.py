@@ -13,10 +13,10 @@ from bot.errors import BadInput, BotError
 from bot.flows import incident_pages
 from bot.flows.incident_pages import IncidentPage
 from bot.incidents.listing import IncidentFilter, IncidentOrder
-from bot.incidents.schemas import IncidentType, Severity, Status
 from bot.templating import format_when, zone
 from bot.ui import charts
 from bot.ui.base import ERROR_STATUS, Signed, Ui, linker, page_number
+from bot.vocabulary import IncidentType, Severity, Status
 
 PER_PAGE = 50
 FILTERS = ("status", "type", "severity", "feature", "sort", "desc")

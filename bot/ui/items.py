@@ -14,10 +14,10 @@ from bot.errors import BadInput, BotError
 from bot.flows import action_items as item_flows
 from bot.flows import item_board
 from bot.flows.item_board import Board, BoardQuery
-from bot.postmortem.schemas import ActionKind, ActionState
 from bot.postmortem.store import ItemCount, ItemOrder
 from bot.ui.base import ERROR_STATUS, Signed, Ui, checked_form, is_inline, linker, page_number
 from bot.ui.render import plain_text
+from bot.vocabulary import ActionKind, ActionState
 from bot.websession import safe_next
 
 PAGE_SIZES = (50, 100, 200)

@@ -10,12 +10,12 @@ from fastapi.responses import Response
 from bot.db import session_scope
 from bot.errors import BadInput
 from bot.flows import durations as duration_flows
-from bot.incidents.schemas import IncidentType, Severity
 from bot.postmortem import trends
 from bot.postmortem.rules import MEASURES
 from bot.templating import format_duration, zone
 from bot.ui import charts
 from bot.ui.base import Signed, Ui
+from bot.vocabulary import IncidentType, Severity
 
 PERIODS = {
     30: timedelta(days=7),

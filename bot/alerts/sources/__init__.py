@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.alerts.schemas import NormalizedAlert, Source
+from bot.alerts.schemas import NormalizedAlert
 from bot.alerts.sources import alertmanager, datadog, generic, grafana, langfuse, pagerduty
 from bot.errors import BadInput
+from bot.vocabulary import Source
 
 Parser = Callable[[Any], list[NormalizedAlert]]
 

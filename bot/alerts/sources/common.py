@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.alerts.schemas import AlertStatus, Link
+from bot.alerts.schemas import Link
 from bot.errors import BadInput
+from bot.vocabulary import AlertStatus
 
 TITLE_MAX = 300
 DESCRIPTION_MAX = 4000

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.alerts.schemas import AlertStatus, NormalizedAlert, Source
+from bot.alerts.schemas import NormalizedAlert
 from bot.alerts.sources import common as c
 from bot.errors import BadInput
+from bot.vocabulary import AlertStatus, Source
 
 _TAG = re.compile(r"\s*\[([^\]]*)\]")
 _TRANSITION = re.compile(

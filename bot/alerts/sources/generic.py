@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.alerts.schemas import Link, NormalizedAlert, Source
+from bot.alerts.schemas import Link, NormalizedAlert
 from bot.alerts.sources import common as c
 from bot.errors import BadInput
+from bot.vocabulary import Source
 
 
 def parse(body: Any) -> list[NormalizedAlert]:

@@ -6,9 +6,10 @@ import math
 import re
 from typing import Any
 
-from bot.alerts.schemas import NormalizedAlert, Source
+from bot.alerts.schemas import NormalizedAlert
 from bot.alerts.sources import alertmanager
 from bot.alerts.sources import common as c
+from bot.vocabulary import Source
 
 URL_FIELDS = (
     ("generatorURL", "Alert rule"),

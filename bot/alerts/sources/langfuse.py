@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.alerts.schemas import AlertStatus, NormalizedAlert, Source
+from bot.alerts.schemas import NormalizedAlert
 from bot.alerts.sources import common as c
 from bot.errors import BadInput
+from bot.vocabulary import AlertStatus, Source
 
 ALERT_EVENT = "monitor-alert"
 PROMPT_EVENT = "prompt-version"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.alerts.schemas import AlertStatus, NormalizedAlert, Source
+from bot.alerts.schemas import NormalizedAlert
 from bot.alerts.sources import common as c
 from bot.errors import BadInput
+from bot.vocabulary import AlertStatus, Source
 
 RESOLVED_EVENT = "incident.resolved"
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from bot.db import session_scope
 from bot.errors import NotYet
 from bot.flows import channels as channel_flows
-from bot.incidents.schemas import Role
 from bot.incidents.snapshot import Snapshot
 from bot.jobs.handlers.common import Handler, JobEnv, once, slack_handlers
 from bot.jobs.kinds import JobKind
 from bot.jobs.queue import Claimed
 from bot.slack.blocks import incident as incident_blocks
 from bot.slack.gateway import NameTaken, PostKey
+from bot.vocabulary import Role
 
 
 def handlers(env: JobEnv) -> dict[JobKind, Handler]:

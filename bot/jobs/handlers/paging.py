@@ -16,9 +16,9 @@ from bot.jobs.handlers.common import Handler, JobEnv, once, slack_handlers
 from bot.jobs.kinds import JobKind
 from bot.jobs.queue import Claimed
 from bot.paging import pagerduty, rules
-from bot.paging.schemas import PageState
 from bot.remote import Refused, need_env
 from bot.slack.blocks import paging as paging_blocks
+from bot.vocabulary import PageState
 
 
 def handlers(env: JobEnv) -> dict[JobKind, Handler]:

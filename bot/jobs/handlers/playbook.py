@@ -8,11 +8,11 @@ from bot.db import session_scope
 from bot.errors import NotYet
 from bot.flows import playbook as playbook_flows
 from bot.flows import playbook_nudges as nudge_flows
-from bot.incidents.schemas import IncidentType
 from bot.jobs.handlers.common import Handler, JobEnv, once, slack_handlers
 from bot.jobs.kinds import JobKind
 from bot.jobs.queue import Claimed
 from bot.slack.blocks import playbook as playbook_blocks
+from bot.vocabulary import IncidentType
 
 MAX_RENDERS = 3
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.changes import rules as change_rules
-from bot.changes.schemas import ChangeKind
 from bot.flows.changes import Arrival, ChangeLine, ChangesReport
 from bot.slack.text import clip, esc, when
+from bot.vocabulary import ChangeKind
 
 MAX_LINES = 40  # one section per change, within 50 blocks per message
 KIND_ICON = {

@@ -15,15 +15,13 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.comms.cadence import Obligation
 from bot.comms.drafting import KIND_LABELS
-from bot.comms.kinds import CommsKind
 from bot.comms.schemas import LintResult
-from bot.comms.store import DeliveryState, DraftState
 from bot.comms.targets import Destination
 from bot.flows.comms_delivery import Card, HistoryEntry, ReminderNotice
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.text import clip, esc, user, when
+from bot.vocabulary import CommsKind, DeliveryState, DraftState, Obligation
 
 SECTION_MAX = 3000
 MAX_FINDINGS = 8

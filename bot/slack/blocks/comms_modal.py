@@ -23,7 +23,6 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.comms.drafting import KIND_LABELS
-from bot.comms.kinds import CommsKind
 from bot.comms.provenance import Parts
 from bot.comms.schemas import LintFinding, Scope, StatusPageStatus
 from bot.flows.comms import Editing
@@ -31,6 +30,7 @@ from bot.slack.blocks.comms import lint_blocks, nowhere, where
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.text import clip, esc, user, when
 from bot.templating import zone
+from bot.vocabulary import CommsKind
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 TEXT_MAX = 3000

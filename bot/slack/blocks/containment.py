@@ -13,13 +13,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.containment.schemas import RunState
 from bot.containment.shown import Request
 from bot.flows.containment import Confirmation, PriorRun
 from bot.flows.containment_report import RunView
 from bot.slack.blocks.playbook import containment_button
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.text import clip, esc, user, when
+from bot.vocabulary import RunState
 
 TITLE = "Confirm containment"
 BODY_SHOWN = 500  # of a failed run's answer

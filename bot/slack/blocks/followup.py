@@ -17,11 +17,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.postmortem.schemas import ActionKind, ActionState
 from bot.postmortem.store import ItemRecord
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.text import clip, esc, user
-from bot.trackers.schemas import SyncState, TrackerRef
+from bot.trackers.schemas import TrackerRef
+from bot.vocabulary import ActionKind, ActionState, SyncState
 
 KIND_LABEL = {
     ActionKind.EVAL_CASE: "Eval case",

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+from bot.evals.validation import Phase, Verdict
 from bot.flows.fix_validation import EvalNotice
 from bot.flows.postmortem import PostmortemDoc
-from bot.incidents.schemas import IncidentType, Severity, Status
 from bot.postmortem import review
 from bot.postmortem.render import human_duration
 from bot.postmortem.rules import MEASURES, Digest, DurationStats, MeasureStats
-from bot.postmortem.schemas import ActionItemFacts, ActionState, FixValidationFacts
+from bot.postmortem.schemas import ActionItemFacts, FixValidationFacts
 from bot.postmortem.store import ItemRecord
-from bot.evals.validation import Phase, Verdict
 from bot.slack.blocks.followup import KIND_LABEL, due_words, item_line
 from bot.slack.text import clip, esc, user
+from bot.vocabulary import ActionState, IncidentType, Severity, Status
 
 LIST_MAX = 40
 DIGEST_MAX = 35_000

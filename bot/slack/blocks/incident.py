@@ -17,11 +17,11 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.comms.cadence import COUNTDOWN_STEP
-from bot.incidents.schemas import Role, Severity, Status
 from bot.incidents.snapshot import Deadline, Snapshot
 from bot.slack.blocks.paging import page_words
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.text import clip, esc, user, when
+from bot.vocabulary import Role, Severity, Status
 
 SEVERITY_ICON = {Severity.P1: "🔴", Severity.P2: "🟠", Severity.P3: "🟡"}
 STATUS_ICON = {

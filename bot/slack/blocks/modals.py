@@ -12,8 +12,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.incidents.schemas import IncidentType, Status
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.vocabulary import IncidentType, Status
 
 
 class ModalMeta(BaseModel):

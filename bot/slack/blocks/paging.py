@@ -13,9 +13,10 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.paging.pagerduty import OnCallPerson
-from bot.paging.schemas import PageState, PageView
+from bot.paging.schemas import PageView
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.text import clip, esc
+from bot.vocabulary import PageState
 
 STATE_ICON = {PageState.TRIGGERED: "📟", PageState.ACKNOWLEDGED: "✅", PageState.RESOLVED: "☑️"}
 

@@ -15,10 +15,11 @@ from slack_sdk.models.blocks import (
 from bot.containment import catalog
 from bot.flows.playbook import PhaseView
 from bot.flows.playbook_nudges import Nudge
-from bot.playbook.schemas import Phase, Step, StepState
+from bot.playbook.schemas import Phase, Step
 from bot.playbook.store import StepRecord
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.text import clip, esc, user, when
+from bot.vocabulary import StepState
 
 # Two blocks per step plus a header, a context and a note stay within 50 blocks per message.
 MAX_STEPS = 23

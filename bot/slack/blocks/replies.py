@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.flows.incidents import RoleChange
-from bot.incidents.schemas import IncidentType, Severity, Status
 from bot.incidents.snapshot import Snapshot
 from bot.slack.blocks.incident import SEVERITY_ICON
 from bot.slack.text import esc, when
+from bot.vocabulary import IncidentType, Severity, Status
 
 
 def incident_list(snaps: list[Snapshot]) -> str:

@@ -11,7 +11,6 @@ from bot.flows import fix_validation
 from bot.flows import incidents as incident_flows
 from bot.incidents import snapshot
 from bot.incidents import store as incident_store
-from bot.incidents.schemas import Status
 from bot.postmortem import commands as postmortem_commands
 from bot.slack import command_text
 from bot.slack.blocks import followup_text, replies
@@ -19,6 +18,7 @@ from bot.slack.blocks import incident as incident_blocks
 from bot.slack.blocks.modals import ModalMeta, declare_modal, update_modal
 from bot.slack.context import SlackContext
 from bot.slack.subcommand import Invocation, Reply, Subcommand
+from bot.vocabulary import Status
 
 
 async def _declare(ctx: SlackContext, call: Invocation) -> Reply:

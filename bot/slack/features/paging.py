@@ -9,13 +9,13 @@ from slack_bolt.async_app import AsyncApp
 from bot.errors import BadInput
 from bot.flows import incidents as incident_flows
 from bot.flows import paging as paging_flows
-from bot.incidents.schemas import Role
 from bot.slack.blocks import paging as paging_blocks
 from bot.slack.blocks import replies
 from bot.slack.context import SlackContext
 from bot.slack.ids import ActionId
 from bot.slack.listening import listen
 from bot.slack.subcommand import Invocation, Reply, Subcommand
+from bot.vocabulary import Role
 
 USAGE = "`/incident page <target>` — page a PagerDuty service's on-call for this incident"
 

@@ -8,11 +8,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.flows import incidents as incident_flows
-from bot.incidents.schemas import Role
 from bot.slack.blocks import replies
 from bot.slack.context import SlackContext
 from bot.slack.ids import ActionId
 from bot.slack.listening import listen
+from bot.vocabulary import Role
 
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:

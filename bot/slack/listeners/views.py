@@ -7,12 +7,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.flows import incidents as incident_flows
-from bot.incidents.schemas import IncidentType, Severity, Status
 from bot.slack.blocks import replies
 from bot.slack.blocks.modals import ModalMeta
 from bot.slack.context import SlackContext
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.listening import listen
+from bot.vocabulary import IncidentType, Severity, Status
 
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:

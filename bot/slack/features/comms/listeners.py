@@ -7,7 +7,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.comms.kinds import CommsKind
 from bot.errors import BadInput, BotError
 from bot.flows import comms_delivery, comms_publish
 from bot.slack.blocks import comms as comms_blocks
@@ -20,6 +19,7 @@ from bot.slack.features.comms import editing, form
 from bot.slack.features.comms.opening import open_draft, open_form
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.listening import ack_unordered, listen
+from bot.vocabulary import CommsKind
 
 Body = dict[str, Any]
 

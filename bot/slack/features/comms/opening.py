@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.comms.kinds import CommsKind
 from bot.errors import BadInput, BotError
 from bot.flows import comms as comms_flows
 from bot.flows import incidents as incident_flows
@@ -11,6 +10,7 @@ from bot.slack.blocks import comms as comms_blocks
 from bot.slack.blocks.comms_modal import CommsMeta, draft_modal, loading_modal
 from bot.slack.context import SlackContext
 from bot.slack.subcommand import Invocation, Reply, Subcommand
+from bot.vocabulary import CommsKind
 
 USAGE = (
     "`/incident comms [kind]` — draft, edit and publish a user communication "

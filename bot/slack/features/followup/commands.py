@@ -12,10 +12,10 @@ from bot.flows import postmortem as postmortem_flows
 from bot.incidents import store as incident_store
 from bot.postmortem import commands
 from bot.postmortem.commands import Scope
-from bot.postmortem.schemas import PostmortemState
 from bot.slack.blocks import followup_text
 from bot.slack.context import SlackContext
 from bot.slack.subcommand import Invocation, Reply, Subcommand
+from bot.vocabulary import PostmortemState
 
 USAGE = {
     "action": (

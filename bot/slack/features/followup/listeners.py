@@ -8,12 +8,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.flows import action_items as item_flows
-from bot.postmortem.schemas import ActionState
 from bot.slack.blocks import followup as followup_blocks
 from bot.slack.blocks.home import home_view
 from bot.slack.context import SlackContext
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.listening import ack_unordered, listen
+from bot.vocabulary import ActionState
 
 _MOVES = {
     ActionId.ITEM_START: ActionState.IN_PROGRESS,

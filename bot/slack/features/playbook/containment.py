@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import BotError
 from bot.flows import containment as containment_flows
 from bot.flows import containment_report as report_flows
-from bot.incidents.schemas import Status
 from bot.slack.blocks import containment as containment_blocks
 from bot.slack.blocks import replies
 from bot.slack.blocks.containment import ConfirmMeta
@@ -19,6 +18,7 @@ from bot.slack.context import SlackContext
 from bot.slack.features.playbook.common import split_value
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.listening import ack_unordered, listen
+from bot.vocabulary import Status
 
 
 def _secrets(ctx: SlackContext) -> containment_flows.Secrets:

@@ -8,11 +8,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.flows import playbook as playbook_flows
-from bot.playbook.schemas import StepState
 from bot.slack.context import SlackContext
 from bot.slack.features.playbook.common import split_value
 from bot.slack.ids import ActionId
 from bot.slack.listening import listen
+from bot.vocabulary import StepState
 
 _STATES: dict[ActionId, StepState | None] = {
     ActionId.STEP_DONE: StepState.DONE,
