@@ -13,7 +13,8 @@ from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.errors import BadInput, InvalidTransition
-from bot.postmortem import commands, rules, stats
+from bot.evals import stats
+from bot.postmortem import commands, rules
 from bot.postmortem.render import human_duration, render_postmortem
 from bot.postmortem.rules import ActionKind, ActionState
 from bot.postmortem.schemas import (
