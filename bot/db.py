@@ -6,9 +6,20 @@ import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
-from sqlalchemy import Column, DateTime, MetaData, Table, TextualSelect, bindparam, event, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    TextualSelect,
+    bindparam,
+    event,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
@@ -42,6 +53,36 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumString(TypeDecorator[E]):
+    """A vocabulary enum kept as its plain string value in a VARCHAR column (no database enum)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int, unknown: E | None = None) -> None:
+        super().__init__(length)
+        self.enum = enum
+        self.unknown = unknown  # shown for a value a newer release wrote; None: refuse it
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        """Store the member's value; a plain string (e.g. a query parameter) passes unchanged."""
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        """Return the enum member."""
+        if value is None:
+            return None
+        try:
+            return self.enum(value)
+        except ValueError:
+            if self.unknown is None:
+                raise
+            return self.unknown
 
 
 class Base(DeclarativeBase):

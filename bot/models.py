@@ -20,7 +20,31 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, UTCDateTime, utcnow
+from bot.db import Base, EnumString, UTCDateTime, utcnow
+from bot.vocabulary import (
+    ActionKind,
+    ActionState,
+    AlertStatus,
+    Audience,
+    ChangeKind,
+    CommsKind,
+    DeliveryState,
+    DraftState,
+    EventKind,
+    IncidentType,
+    Obligation,
+    PageState,
+    PostmortemState,
+    Role,
+    RunState,
+    Severity,
+    Source,
+    Status,
+    StepState,
+    SyncState,
+    TargetKind,
+    TrackerKind,
+)
 
 Json = JSON()
 
@@ -38,9 +62,9 @@ class Incident(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
     title: Mapped[str] = mapped_column(String(300))
-    type: Mapped[str] = mapped_column(String(40))
-    severity: Mapped[str] = mapped_column(String(4))
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    type: Mapped[IncidentType] = mapped_column(EnumString(IncidentType, 40))
+    severity: Mapped[Severity] = mapped_column(EnumString(Severity, 4))
+    status: Mapped[Status] = mapped_column(EnumString(Status, 20), index=True)
     feature: Mapped[str | None] = mapped_column(String(200), index=True)
     service: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -70,7 +94,7 @@ class IncidentRole(Base):
     __table_args__ = (UniqueConstraint("incident_id", "role"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column(EnumString(Role, 20))
     user_id: Mapped[str] = mapped_column(String(40))
     assigned_by: Mapped[str] = mapped_column(String(80))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -87,7 +111,8 @@ class TimelineEvent(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(80))
-    kind: Mapped[str] = mapped_column(String(30))
+    # A kind added by a newer release reads as a note.
+    kind: Mapped[EventKind] = mapped_column(EnumString(EventKind, 30, unknown=EventKind.NOTE))
     text: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     dedupe_key: Mapped[str | None] = mapped_column(String(200))
@@ -98,7 +123,7 @@ class AlertDelivery(Base):
 
     __tablename__ = "alert_deliveries"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source: Mapped[str] = mapped_column(String(20))
+    source: Mapped[Source] = mapped_column(EnumString(Source, 20))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     body: Mapped[str] = mapped_column(Text)
     alert_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -114,10 +139,10 @@ class Alert(Base):
     delivery_id: Mapped[int] = mapped_column(ForeignKey("alert_deliveries.id"))
     # A hash of the source and the alert's own JSON: the same delivery sent twice is stored once.
     content_key: Mapped[str] = mapped_column(String(64), unique=True)
-    source: Mapped[str] = mapped_column(String(20))
+    source: Mapped[Source] = mapped_column(EnumString(Source, 20))
     external_id: Mapped[str] = mapped_column(String(300))
     dedupe_key: Mapped[str] = mapped_column(String(300), index=True)
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[AlertStatus] = mapped_column(EnumString(AlertStatus, 10))
     severity: Mapped[str | None] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -137,7 +162,7 @@ class Change(Base):
     __tablename__ = "changes"
     __table_args__ = (Index("ix_changes_feature_at", "feature", "at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[ChangeKind] = mapped_column(EnumString(ChangeKind, 20))
     service: Mapped[str | None] = mapped_column(String(200), index=True)
     feature: Mapped[str | None] = mapped_column(String(200))
     from_version: Mapped[str | None] = mapped_column(String(300))
@@ -209,7 +234,7 @@ class PlaybookStep(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     step_id: Mapped[str] = mapped_column(String(80))
-    state: Mapped[str] = mapped_column(String(20))
+    state: Mapped[StepState] = mapped_column(EnumString(StepState, 20))
     by: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -221,7 +246,7 @@ class PlaybookMessage(Base):
     __table_args__ = (UniqueConstraint("incident_id", "playbook_type", "phase_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    playbook_type: Mapped[str] = mapped_column(String(40))
+    playbook_type: Mapped[IncidentType] = mapped_column(EnumString(IncidentType, 40))
     phase_id: Mapped[str] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(Integer)
     step_ids: Mapped[list[str]] = mapped_column(Json, default=list)
@@ -242,7 +267,7 @@ class ContainmentRun(Base):
     provider: Mapped[str] = mapped_column(String(60))
     # One click runs once: the click's key is unique, a deliberate re-run gets a new key.
     click_key: Mapped[str] = mapped_column(String(200), unique=True)
-    state: Mapped[str] = mapped_column(String(20))
+    state: Mapped[RunState] = mapped_column(EnumString(RunState, 20))
     requested_by: Mapped[str] = mapped_column(String(80))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -264,9 +289,9 @@ class CommsDraft(Base):
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(40))
-    audience: Mapped[str] = mapped_column(String(20))
-    state: Mapped[str] = mapped_column(String(20), default="draft")
+    kind: Mapped[CommsKind] = mapped_column(EnumString(CommsKind, 40))
+    audience: Mapped[Audience] = mapped_column(EnumString(Audience, 20))
+    state: Mapped[DraftState] = mapped_column(EnumString(DraftState, 20), default=DraftState.DRAFT)
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by: Mapped[str | None] = mapped_column(String(80))
@@ -304,8 +329,10 @@ class CommsPublication(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     target: Mapped[str] = mapped_column(String(60))
-    target_kind: Mapped[str] = mapped_column(String(20))
-    state: Mapped[str] = mapped_column(String(20), default="pending")
+    target_kind: Mapped[TargetKind] = mapped_column(EnumString(TargetKind, 20))
+    state: Mapped[DeliveryState] = mapped_column(
+        EnumString(DeliveryState, 20), default=DeliveryState.PENDING
+    )
     # Statuspage incident id (reused by later updates) or the Slack message ts.
     external_id: Mapped[str | None] = mapped_column(String(120))
     error: Mapped[str | None] = mapped_column(Text)
@@ -322,7 +349,7 @@ class CommsObligation(Base):
     __table_args__ = (UniqueConstraint("incident_id", "obligation"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    obligation: Mapped[str] = mapped_column(String(30))
+    obligation: Mapped[Obligation] = mapped_column(EnumString(Obligation, 30))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by: Mapped[str | None] = mapped_column(String(80))
@@ -337,8 +364,10 @@ class ActionItem(Base):
     text: Mapped[str] = mapped_column(Text)
     owner_id: Mapped[str] = mapped_column(String(40))
     team: Mapped[str | None] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(20))
-    state: Mapped[str] = mapped_column(String(20), default="open")
+    kind: Mapped[ActionKind] = mapped_column(EnumString(ActionKind, 20))
+    state: Mapped[ActionState] = mapped_column(
+        EnumString(ActionState, 20), default=ActionState.OPEN
+    )
     due_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(80))
@@ -354,7 +383,9 @@ class Postmortem(Base):
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
     )
-    state: Mapped[str] = mapped_column(String(20), default="draft")
+    state: Mapped[PostmortemState] = mapped_column(
+        EnumString(PostmortemState, 20), default=PostmortemState.DRAFT
+    )
     markdown: Mapped[str] = mapped_column(Text, default="")
     updated_by: Mapped[str] = mapped_column(String(80))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -383,14 +414,14 @@ class TrackerIssue(Base):
         ForeignKey("action_items.id", ondelete="CASCADE"), unique=True
     )
     tracker: Mapped[str] = mapped_column(String(60))  # the config's name for it
-    kind: Mapped[str] = mapped_column(String(20))  # jira | linear
+    kind: Mapped[TrackerKind] = mapped_column(EnumString(TrackerKind, 20))
     # Linear: the UUID chosen before creating; Jira: the issue id once known.
     remote_id: Mapped[str | None] = mapped_column(String(120))
     remote_key: Mapped[str | None] = mapped_column(String(60))  # AIQ-12, ENG-123
     url: Mapped[str | None] = mapped_column(String(500))
-    sync: Mapped[str] = mapped_column(String(20), default="pending")  # see trackers.schemas
+    sync: Mapped[SyncState] = mapped_column(EnumString(SyncState, 20), default=SyncState.PENDING)
     # The item's state and due date as the tracker last showed or was sent them.
-    remote_state: Mapped[str | None] = mapped_column(String(20))
+    remote_state: Mapped[ActionState | None] = mapped_column(EnumString(ActionState, 20))
     remote_due: Mapped[date | None] = mapped_column(Date)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -407,8 +438,8 @@ class Page(Base):
     target: Mapped[str] = mapped_column(String(60))
     dedup_key: Mapped[str] = mapped_column(String(255), unique=True)
     requested_by: Mapped[str] = mapped_column(String(80))
-    wanted: Mapped[str] = mapped_column(String(20))  # triggered | acknowledged | resolved
-    sent: Mapped[str | None] = mapped_column(String(20))  # the last one PagerDuty accepted
+    wanted: Mapped[PageState] = mapped_column(EnumString(PageState, 20))
+    sent: Mapped[PageState | None] = mapped_column(EnumString(PageState, 20))  # PagerDuty accepted
     remote_id: Mapped[str | None] = mapped_column(String(40))  # a REST-created incident's id
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

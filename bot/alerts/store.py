@@ -35,10 +35,10 @@ def alert_row(
     return dict(
         delivery_id=delivery_id,
         content_key=key,
-        source=alert.source.value,
+        source=alert.source,
         external_id=alert.external_id[:300],
         dedupe_key=alert.dedupe_key[:300],
-        status=alert.status.value,
+        status=alert.status,
         severity=(alert.severity or None) and alert.severity[:40],
         title=alert.title[:300],
         description=alert.description,

@@ -14,7 +14,7 @@ from bot.models import Change
 async def add(*, session: AsyncSession, change: ChangeIn, now: datetime) -> Change:
     """Record a change."""
     row = Change(
-        kind=change.kind.value,
+        kind=change.kind,
         service=change.service,
         feature=change.feature,
         from_version=change.from_version,

@@ -18,7 +18,7 @@ from bot.db import insert_ignoring_conflicts
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import CommsObligation, Incident
-from bot.vocabulary import IncidentType, Obligation, Severity, Status
+from bot.vocabulary import Obligation, Status
 
 
 async def get(
@@ -37,14 +37,14 @@ async def on_declaration(
 ) -> None:
     """Owe the first update (and, for safety incidents, the legal notice); idempotent."""
     owed = cadence.on_declaration(
-        IncidentType(incident.type),
-        Severity(incident.severity),
+        incident.type,
+        incident.severity,
         incident.declared_at,
         overrides,
     )
     for obligation, due_at in owed.items():
         stmt = insert_ignoring_conflicts(session, CommsObligation).values(
-            incident_id=incident.id, obligation=obligation.value, due_at=due_at, reminders=0
+            incident_id=incident.id, obligation=obligation, due_at=due_at, reminders=0
         )
         await session.execute(stmt.on_conflict_do_nothing())
         row = await get(session=session, incident_id=incident.id, obligation=obligation)
@@ -58,7 +58,7 @@ async def owe(
     """Owe a communication by `due_at` (moving it if owed already) and schedule its reminder."""
     values = {"due_at": due_at, "done_at": None, "done_by": None, "reminders": 0}
     stmt = insert_ignoring_conflicts(session, CommsObligation).values(
-        incident_id=incident_id, obligation=obligation.value, **values
+        incident_id=incident_id, obligation=obligation, **values
     )
     await session.execute(
         stmt.on_conflict_do_update(index_elements=["incident_id", "obligation"], set_=values)
@@ -120,9 +120,7 @@ async def take_reminder(
     if row is None or row.done_at is not None or row.due_at != due_at:
         return None  # met, or moved: a newer reminder covers it
     incident = await session.get(Incident, incident_id)
-    if incident is None or (
-        obligation in cadence.WHILE_OPEN and not Status(incident.status).is_open
-    ):
+    if incident is None or (obligation in cadence.WHILE_OPEN and not incident.status.is_open):
         return None
     count = int(str(payload.get("count", 0))) + 1
     row.reminders = max(row.reminders, count)

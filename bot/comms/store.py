@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import insert_ignoring_conflicts
 from bot.errors import NotFound
 from bot.models import CommsDraft, CommsPublication, CommsVersion
-from bot.vocabulary import Audience, CommsKind, DeliveryState, DraftState
+from bot.vocabulary import Audience, CommsKind, DeliveryState, DraftState, TargetKind
 
 
 def _open_key(incident_id: int, kind: CommsKind) -> str:
@@ -38,9 +38,9 @@ async def create_draft(
     """Return the open draft of this kind, creating it (race-safe) when there is none."""
     stmt = insert_ignoring_conflicts(session, CommsDraft).values(
         incident_id=incident_id,
-        kind=kind.value,
-        audience=audience.value,
-        state=DraftState.DRAFT.value,
+        kind=kind,
+        audience=audience,
+        state=DraftState.DRAFT,
         created_by=actor,
         created_at=now,
         open_key=_open_key(incident_id, kind),
@@ -126,7 +126,7 @@ def mark_published(
     draft: CommsDraft, *, version: int, actor: str, now: datetime, override_reason: str | None
 ) -> None:
     """Record the approval: who, when, which version, and the override reason if any."""
-    draft.state = DraftState.PUBLISHED.value
+    draft.state = DraftState.PUBLISHED
     draft.open_key = None
     draft.published_version = version
     draft.published_by = actor
@@ -150,8 +150,8 @@ async def add_publication(
         incident_id=draft.incident_id,
         version=version,
         target=target,
-        target_kind=target_kind,
-        state=DeliveryState.PENDING.value,
+        target_kind=TargetKind(target_kind),
+        state=DeliveryState.PENDING,
         requested_by=actor,
         requested_at=now,
     )
@@ -207,7 +207,7 @@ def finish(
     now: datetime,
 ) -> None:
     """Record how sending a publication went."""
-    publication.state = (DeliveryState.SENT if ok else DeliveryState.FAILED).value
+    publication.state = DeliveryState.SENT if ok else DeliveryState.FAILED
     publication.external_id = external_id
     publication.error = None if ok else (error or "failed")[:2000]
     publication.finished_at = now
@@ -215,6 +215,6 @@ def finish(
 
 def retry(publication: CommsPublication, *, actor: str, now: datetime) -> None:
     """Put a failed publication back in line."""
-    publication.state = DeliveryState.PENDING.value
+    publication.state = DeliveryState.PENDING
     publication.requested_by, publication.requested_at = actor, now
     publication.finished_at = None

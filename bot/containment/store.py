@@ -39,7 +39,7 @@ async def claim(*, session: AsyncSession, new: NewRun) -> int | None:
         provider=new.provider,
         click_key=new.click_key,
         generation=new.generation,
-        state=RunState.RUNNING.value,
+        state=RunState.RUNNING,
         requested_by=new.requested_by,
         requested_at=new.requested_at,
         request=new.request,
@@ -105,7 +105,7 @@ async def finish(*, session: AsyncSession, run_id: int, outcome: Outcome, at: da
         update(ContainmentRun)
         .where(ContainmentRun.id == run_id)
         .values(
-            state=state.value,
+            state=state,
             finished_at=at,
             response_status=outcome.status,
             response_body=outcome.body,

@@ -25,7 +25,7 @@ from bot.postmortem import rules
 from bot.postmortem import store as item_store
 from bot.postmortem.commands import ActionAddArgs, ActionsQuery, Scope
 from bot.postmortem.store import ItemFilter, ItemRecord
-from bot.vocabulary import ActionKind, ActionState, EventKind, Severity
+from bot.vocabulary import ActionKind, ActionState, EventKind
 
 ACTIVE = (ActionState.OPEN, ActionState.IN_PROGRESS)
 SLACK_USER = re.compile(r"[UW][A-Z0-9_]+")
@@ -57,7 +57,7 @@ async def add(
     incident = await incident_store.get(session=session, incident_id=incident_id)
     created = today(config, now)
     due_on = args.due or rules.default_due(
-        Severity(incident.severity),
+        incident.severity,
         created,
         {k.value: v for k, v in config.followup.due_days.items()},
     )
@@ -121,8 +121,8 @@ async def apply_move(
 ) -> ItemRecord:
     """Move an item whoever asks (the caller checked who may: a person, or a signed webhook)."""
     row = await item_store.row(session=session, item_id=item_id, lock=True)
-    rules.transition_action(ActionState(row.state), to, reason)
-    row.state, row.updated_at = to.value, now
+    rules.transition_action(row.state, to, reason)
+    row.state, row.updated_at = to, now
     row.reason = reason.strip() if to is ActionState.WONT_DO and reason else None
     row.done_at = now if to in FINISHED else None
     await session.flush()

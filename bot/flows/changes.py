@@ -14,7 +14,7 @@ from bot.incidents import store as incident_store
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import Change, Incident
-from bot.vocabulary import ChangeKind, EventKind, Status
+from bot.vocabulary import ChangeKind, EventKind
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ async def report(
     lines = [
         _line(row, anchor, label)
         for row in rows
-        if change_rules.counts(ChangeKind(row.kind), row.at, anchor, days)
+        if change_rules.counts(row.kind, row.at, anchor, days)
     ]
     return ChangesReport(incident.number, incident.channel_id, tuple(names), days, tuple(lines))
 
@@ -108,7 +108,7 @@ async def arrival(
     change = await session.get(Change, change_id)
     if change is None:
         raise NotFound(f"no change {change_id}")
-    if incident.channel_id is None or not Status(incident.status).is_open:
+    if incident.channel_id is None or not incident.status.is_open:
         return None
     anchor, label = _anchor(incident)
     line = _line(change, anchor, label)
@@ -134,7 +134,7 @@ def _anchor(incident: Incident) -> tuple[datetime, str]:
 def _line(row: Change, anchor: datetime, label: str) -> ChangeLine:
     return ChangeLine(
         id=row.id,
-        kind=ChangeKind(row.kind),
+        kind=row.kind,
         subject=row.feature or row.service or "",
         from_version=row.from_version,
         to_version=row.to_version,

@@ -92,7 +92,7 @@ async def edit_draft(
             config=config,
             templates=templates,
             incident_id=draft.incident_id,
-            kind=CommsKind(draft.kind),
+            kind=draft.kind,
             now=now,
         )
     return editing
@@ -113,7 +113,7 @@ async def refresh_card(*, session: AsyncSession, draft: CommsDraft, now: datetim
 def as_draft(draft: CommsDraft, version: CommsVersion) -> Draft:
     """Return a saved version as a Draft (for lint and publishing)."""
     return Draft(
-        kind=CommsKind(draft.kind),
+        kind=draft.kind,
         audience=draft.audience,
         title=version.title,
         text=version.text,

@@ -31,7 +31,6 @@ from bot.vocabulary import (
     IncidentType,
     Obligation,
     Role,
-    Severity,
 )
 
 
@@ -97,7 +96,7 @@ async def _delivery_event(
     publication: CommsPublication,
     now: datetime,
 ) -> None:
-    label = drafting.KIND_LABELS[CommsKind(draft.kind)]
+    label = drafting.KIND_LABELS[draft.kind]
     if publication.state == DeliveryState.SENT.value:
         text = f"{label} v{version.version} published to {publication.target}: {version.title}"
         text += f"\n\n{version.text}"
@@ -166,14 +165,14 @@ async def card(*, session: AsyncSession, config: Config, draft_id: int) -> Card 
     if draft.published_version is not None:
         shown = await _version(session, draft.id, draft.published_version)
     incident = await incident_store.get(session=session, incident_id=draft.incident_id)
-    kind, audience = CommsKind(draft.kind), Audience(draft.audience)
+    kind, audience = draft.kind, draft.audience
     checked = comms_lint.lint(as_draft(draft, shown), internal_terms=config.internal_terms)
     chosen = comms_targets.matching(config.status_targets, kind, audience)
     described = {t.name: comms_targets.describe(t) for t in config.status_targets}
     deliveries = [
         DeliveryView(
             described.get(p.target, comms_targets.Destination(p.target)),
-            DeliveryState(p.state),
+            p.state,
             p.error,
         )
         for p in await comms_store.publications(session=session, draft_id=draft_id)
@@ -185,7 +184,7 @@ async def card(*, session: AsyncSession, config: Config, draft_id: int) -> Card 
         message_ts=draft.message_ts,
         kind=kind,
         audience=audience,
-        state=DraftState(draft.state),
+        state=draft.state,
         version=shown.version,
         title=shown.title,
         text=shown.text,
@@ -230,7 +229,7 @@ async def history(*, session: AsyncSession, draft_id: int) -> tuple[CommsKind, l
         )
         entries.append(HistoryEntry(v.version, v.author, v.created_at, diff))
         before = text
-    return CommsKind(draft.kind), entries
+    return draft.kind, entries
 
 
 async def arm(*, session: AsyncSession, config: Config, incident_id: int, now: datetime) -> None:
@@ -292,7 +291,7 @@ async def reminder(
         count=taken.count,
         comms_lead=held.get(Role.COMMS),
         commander=held.get(Role.COMMANDER),
-        type=IncidentType(incident.type),
+        type=incident.type,
     )
 
 
@@ -308,10 +307,10 @@ async def _message(session: AsyncSession, draft: CommsDraft, version: CommsVersi
     assert draft.published_by is not None and draft.published_at is not None
     return Message(
         incident_number=incident.number,
-        incident_type=IncidentType(incident.type),
-        severity=Severity(incident.severity),
-        kind=CommsKind(draft.kind),
-        audience=Audience(draft.audience),
+        incident_type=incident.type,
+        severity=incident.severity,
+        kind=draft.kind,
+        audience=draft.audience,
         version=version.version,
         title=version.title,
         text=version.text,

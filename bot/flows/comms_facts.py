@@ -16,12 +16,12 @@ from bot.config import Config
 from bot.flows.people import NameLookup
 from bot.incidents import store as incident_store
 from bot.models import CommsDraft, CommsVersion, ContainmentRun, Incident
-from bot.vocabulary import CommsKind, IncidentType, Role, RunState, Severity, Status
+from bot.vocabulary import CommsKind, Role, RunState
 
 
 def is_open(incident: Incident) -> bool:
     """Whether the incident is still open (triage, investigating or contained)."""
-    return Status(incident.status).is_open
+    return incident.status.is_open
 
 
 async def load(
@@ -42,9 +42,9 @@ async def load(
     finished = [r.finished_at for r in standing if r.finished_at is not None]
     return IncidentFacts(
         title=incident.title,
-        type=IncidentType(incident.type),
-        severity=Severity(incident.severity),
-        status=Status(incident.status),
+        type=incident.type,
+        severity=incident.severity,
+        status=incident.status,
         feature=drafting.feature_in_user_terms(incident.feature or labels.get("feature")),
         labels=labels,
         first_alert_at=first_alert,

@@ -27,7 +27,7 @@ from bot.incidents import store as incident_store
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import CommsDraft, CommsVersion
-from bot.vocabulary import CommsKind, DeliveryState, EventKind, Obligation, Role, Severity
+from bot.vocabulary import CommsKind, DeliveryState, EventKind, Obligation, Role
 
 
 class LintBlocked(BotError):
@@ -71,7 +71,7 @@ async def publish(
     composed = compose(config, as_draft(draft, latest))
     reason = await _check_lint(config, composed.lint, held, actor, override_reason)
     comms_store.mark_published(draft, version=version, actor=actor, now=now, override_reason=reason)
-    kind = CommsKind(draft.kind)
+    kind = draft.kind
     chosen = comms_targets.matching(config.status_targets, kind, composed.draft.audience)
     for target in chosen:
         await _queue_delivery(session, draft, version, target, actor, now)
@@ -173,7 +173,7 @@ async def _record_approval(
     actor: str,
     now: datetime,
 ) -> None:
-    kind = CommsKind(draft.kind)
+    kind = draft.kind
     where = ", ".join(t.name for t in chosen) or "no configured target"
     override = f"\nPublished despite missing scope: {draft.override_reason}"
     text = (
@@ -208,7 +208,7 @@ async def _fulfil(
     now: datetime,
 ) -> None:
     """Publishing meets what the incident owed; an update also sets when the next one is due."""
-    obligation = cadence.FULFILS.get(CommsKind(draft.kind))
+    obligation = cadence.FULFILS.get(draft.kind)
     if obligation is None:
         return
     incident = await incident_store.get(session=session, incident_id=draft.incident_id)
@@ -225,7 +225,7 @@ async def _fulfil(
     if not comms_facts.is_open(incident):
         return
     next_due = cadence.next_update(
-        Severity(incident.severity), now, scope.next_update_at, config.comms_cadence_minutes
+        incident.severity, now, scope.next_update_at, config.comms_cadence_minutes
     )
     await comms_obligations.owe(
         session=session, incident_id=incident.id, obligation=obligation, due_at=next_due

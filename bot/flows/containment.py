@@ -26,7 +26,7 @@ from bot.incidents import store as incident_store
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import ContainmentRun, Incident
-from bot.vocabulary import EventKind, IncidentType, Role, RunState, Severity
+from bot.vocabulary import EventKind, Role, RunState
 
 
 @dataclass(frozen=True)
@@ -273,8 +273,8 @@ async def _fields(session: AsyncSession, incident: Incident) -> IncidentFields:
     return IncidentFields(
         number=incident.number,
         title=incident.title,
-        type=IncidentType(incident.type),
-        severity=Severity(incident.severity),
+        type=incident.type,
+        severity=incident.severity,
         feature=incident.feature,
         channel_name=incident.channel_name or "",
         commander=held.get(Role.COMMANDER),
@@ -299,7 +299,7 @@ def prior_of(run: ContainmentRun | None) -> PriorRun | None:
     """A run in a few words, None for no run."""
     if run is None:
         return None
-    return PriorRun(run.id, run.requested_by, run.requested_at, RunState(run.state))
+    return PriorRun(run.id, run.requested_by, run.requested_at, run.state)
 
 
 def _timeline_text(plan: Plan, outcome: Outcome, is_undo: bool) -> str:

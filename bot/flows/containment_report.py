@@ -84,7 +84,7 @@ async def run_view(*, session: AsyncSession, run_id: int) -> RunView:
         title=catalog.get(run.action_key).title,
         description=plan.description,
         provider=plan.kind.label,
-        state=RunState(run.state),
+        state=run.state,
         requested_by=run.requested_by,
         requested_at=run.requested_at,
         status=run.response_status,
@@ -99,7 +99,7 @@ async def run_view(*, session: AsyncSession, run_id: int) -> RunView:
         undo_of_title=catalog.get(original.action_key).title if original else None,
         undone=containment_flows.prior_of(undone),
         undo_problem=None if original else _undo_problem(run),
-        incident_status=Status(incident.status),
+        incident_status=incident.status,
         contained_at=incident.contained_at,
     )
 

@@ -78,7 +78,7 @@ async def assess(
     return validation.assess(
         await samples(session=session, incident=incident),
         _window(incident),
-        required=required(config, IncidentType(incident.type), Severity(incident.severity)),
+        required=required(config, incident.type, incident.severity),
         alpha=config.followup.alpha,
         feature=incident.feature,
     )
@@ -111,7 +111,7 @@ async def check_resolve(
 
 
 def _refusal(found: validation.Assessment, incident: Incident) -> str:
-    where = f"{IncidentType(incident.type).label} at {incident.severity}"
+    where = f"{incident.type.label} at {incident.severity}"
     return (
         f"Fix validation is required for {where} before resolving. {found.explanation}. "
         "Post an eval run after containment to `POST /evals`, or resolve anyway with "

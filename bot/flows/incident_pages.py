@@ -94,7 +94,7 @@ async def incident(
         incident=found,
         facts=facts,
         durations=durations_of(found),
-        postmortem=PostmortemState(stored.state) if stored else None,
+        postmortem=stored.state if stored else None,
         alert_times=await _alert_times(session, found.id),
         evals=await _evals(session, found, now),
     )

@@ -148,7 +148,7 @@ async def change_severity(
     previous = await incident_store.set_severity(
         session=session, incident=incident, severity=severity, actor=actor, at=now
     )
-    if Status(incident.status).is_open:
+    if incident.status.is_open:
         await paging_flows.on_severity(session=session, config=config, incident=incident, now=now)
     await refresh_later(session=session, incident=incident, now=now)
     return previous
@@ -198,7 +198,7 @@ async def set_status(
         incident = await _permitted(
             session, config.permissions.resolve, incident_id, actor, "resolve the incident"
         )
-        incident_rules.transition(Status(incident.status), target)
+        incident_rules.transition(incident.status, target)
         await fix_validation.check_resolve(
             session=session,
             config=config,
@@ -225,7 +225,7 @@ async def set_status(
 async def reopen(*, session: AsyncSession, incident_id: int, actor: str, now: datetime) -> Status:
     """Reopen a resolved or declined incident; returns the status it came from."""
     incident = await incident_store.get(session=session, incident_id=incident_id, lock=True)
-    target = incident_rules.reopen_target(Status(incident.status))
+    target = incident_rules.reopen_target(incident.status)
     previous = await incident_store.set_status(
         session=session, incident=incident, target=target, actor=actor, at=now, reason="reopened"
     )

@@ -23,7 +23,7 @@ from bot.paging import rules
 from bot.paging import store as page_store
 from bot.paging.schemas import PagerDutyTarget, PageView
 from bot.paging.store import view
-from bot.vocabulary import EventKind, PageState, Severity
+from bot.vocabulary import EventKind, PageState
 
 
 async def page(
@@ -45,7 +45,7 @@ async def page(
         key = rules.dedup_key(incident.number, name)
         row = Page(incident_id=incident.id, target=name, dedup_key=key, requested_by=actor)
         session.add(row)
-    row.wanted, row.sent, row.error, row.updated_at = PageState.TRIGGERED.value, None, None, now
+    row.wanted, row.sent, row.error, row.updated_at = PageState.TRIGGERED, None, None, now
     row.remote_id = None  # paging again after a resolve opens a new PagerDuty incident
     await session.flush()
     await _event(session, incident.id, actor, now, f"Paged {name} (PagerDuty)")
@@ -65,7 +65,7 @@ async def on_severity(
     *, session: AsyncSession, config: Config, incident: Incident, now: datetime
 ) -> None:
     """Page the targets that take the incident's severity (once each)."""
-    for name in rules.automatic(config.paging, Severity(incident.severity)):
+    for name in rules.automatic(config.paging, incident.severity):
         existing = await page_store.get(session=session, incident_id=incident.id, target=name)
         if existing is None:
             await page(
@@ -90,8 +90,8 @@ async def on_ended(*, session: AsyncSession, incident_id: int, now: datetime) ->
 
 async def _move(session: AsyncSession, incident_id: int, to: PageState, now: datetime) -> None:
     for row in await page_store.for_incident(session=session, incident_id=incident_id):
-        if rules.ORDER_INDEX[PageState(row.wanted)] < rules.ORDER_INDEX[to]:
-            row.wanted, row.updated_at = to.value, now
+        if rules.ORDER_INDEX[row.wanted] < rules.ORDER_INDEX[to]:
+            row.wanted, row.updated_at = to, now
             await _send_later(session, row, now)
 
 
@@ -136,7 +136,7 @@ async def start_send(
     target = config.paging.targets.get(row.target) if row else None
     if row is None or target is None:
         return None
-    todo = rules.events(PageState(row.wanted), PageState(row.sent) if row.sent else None)
+    todo = rules.events(row.wanted, row.sent)
     if not todo:
         return None
     may_exist = row.attempts > 0 and row.sent is None
@@ -175,7 +175,7 @@ async def sent(
     row = await _locked(session, page_id)
     if row is None:
         return
-    row.sent, row.error, row.updated_at = state.value, None, now
+    row.sent, row.error, row.updated_at = state, None, now
     row.remote_id = remote_id or row.remote_id
     await _event(session, row.incident_id, "PagerDuty", now, f"Page of {row.target} {state.value}")
     await _refresh_summary(session, row.incident_id, now)

@@ -75,7 +75,7 @@ async def prepare(
     if not current:
         # A new incident's summary shows the progress from its next refresh (a role taken, a
         # step closed): an edit right after the channel opens would repeat what was just posted.
-        await _set_up(session, incident, playbooks[IncidentType(incident.type)], now)
+        await _set_up(session, incident, playbooks[incident.type], now)
     rows = await playbook_store.messages(session=session, incident_id=incident.id)
     return Posting(
         channel_id=incident.channel_id,
@@ -118,7 +118,7 @@ async def on_type_change(
     """Switch to the new type's playbook keeping done steps, and queue posting it."""
     if previous.value == incident.type:
         return
-    new = playbooks[IncidentType(incident.type)]
+    new = playbooks[incident.type]
     # A playbook shown before (the type changed away and back) is posted afresh.
     await session.execute(
         delete(PlaybookMessage).where(
@@ -179,9 +179,9 @@ async def phase_view(*, session: AsyncSession, message_id: int, playbooks: Playb
     """Gather what one phase message shows."""
     row = await playbook_store.get_message(session=session, message_id=message_id)
     incident = await incident_store.get(session=session, incident_id=row.incident_id)
-    playbook = playbooks[IncidentType(row.playbook_type)]
+    playbook = playbooks[row.playbook_type]
     phase = next(p for p in playbook.phases if p.id == row.phase_id)
-    current = IncidentType(incident.type)
+    current = incident.type
     return PhaseView(
         message_id=row.id,
         incident_id=incident.id,
@@ -210,7 +210,7 @@ async def mark_step(
 ) -> StepChange:
     """Mark a step done or skipped (None reopens it); on the timeline with who and when."""
     incident = await incident_store.get(session=session, incident_id=incident_id)
-    playbook = playbooks[IncidentType(incident.type)]
+    playbook = playbooks[incident.type]
     step = playbook_rules.find_step(playbook, step_id)
     if step is None:
         raise BadInput(

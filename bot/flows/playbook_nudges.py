@@ -12,7 +12,7 @@ from bot.incidents import store as incident_store
 from bot.playbook import rules as playbook_rules
 from bot.playbook import store as playbook_store
 from bot.playbook.schemas import Phase, Step
-from bot.vocabulary import EventKind, IncidentType, Status, StepState
+from bot.vocabulary import EventKind, IncidentType, StepState
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ async def phase_nudge(
 ) -> Nudge | None:
     """Return the nudge for a phase past its time box, None when there is nothing to say."""
     incident = await incident_store.get(session=session, incident_id=incident_id)
-    if incident.type != playbook_type.value or not Status(incident.status).is_open:
+    if incident.type != playbook_type.value or not incident.status.is_open:
         return None
     if incident.channel_id is None or await _nudged(session, incident.id, playbook_type, phase_id):
         return None

@@ -21,7 +21,7 @@ from bot.postmortem import store as pm_store
 from bot.postmortem.render import render_postmortem
 from bot.postmortem.schemas import PostmortemFacts
 from bot.postmortem.store import ItemFilter
-from bot.vocabulary import EventKind, PostmortemState, Status
+from bot.vocabulary import EventKind, PostmortemState
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ async def document(
     (people named as `name_of` knows them, or as cached)."""
     incident = await incident_store.get(session=session, incident_id=incident_id)
     stored = await pm_store.postmortem(session=session, incident_id=incident_id)
-    state = PostmortemState(stored.state) if stored else PostmortemState.DRAFT
+    state = stored.state if stored else PostmortemState.DRAFT
     if stored is not None and state is PostmortemState.PUBLISHED:
         return PostmortemDoc(
             incident.id, incident.number, incident.channel_id, state, stored.markdown, ()
@@ -90,7 +90,7 @@ async def write(
     """
     incident = await incident_store.get(session=session, incident_id=incident_id)
     stored = await pm_store.postmortem(session=session, incident_id=incident_id)
-    current = PostmortemState(stored.state) if stored else PostmortemState.DRAFT
+    current = stored.state if stored else PostmortemState.DRAFT
     if current is PostmortemState.PUBLISHED and target is PostmortemState.DRAFT:
         return await document(
             session=session, config=config, templates=templates, incident_id=incident_id, now=now
@@ -134,7 +134,7 @@ async def _check_move(
     review.transition(
         current,
         target,
-        incident_status=Status(incident.status),
+        incident_status=incident.status,
         items=[i.facts() for i in items],
         required_kinds=config.followup.publish_requires,
     )
@@ -149,7 +149,7 @@ async def _moved(
     now: datetime,
 ) -> None:
     await _event(session, incident.id, actor, now, f"Postmortem {review.label(state)}")
-    status = review.incident_status_after(state, Status(incident.status))
+    status = review.incident_status_after(state, incident.status)
     if status is not None:
         await incident_flows.set_status(
             session=session,

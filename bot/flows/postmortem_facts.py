@@ -32,7 +32,7 @@ from bot.postmortem.schemas import (
     TimelineEntry,
 )
 from bot.postmortem.store import ItemFilter
-from bot.vocabulary import EventKind, IncidentType, PostmortemState, Severity, Status
+from bot.vocabulary import EventKind, PostmortemState
 
 CHANGES_BEFORE = timedelta(days=3)  # how far before the first signal the ledger is searched
 SAMPLE_KEYS = ("output", "expected")
@@ -73,10 +73,10 @@ async def gather(
     return PostmortemFacts(
         number=incident.number,
         title=incident.title,
-        incident_type=IncidentType(incident.type),
-        severity=Severity(incident.severity),
+        incident_type=incident.type,
+        severity=incident.severity,
         feature=incident.feature or incident.service or "not set",
-        status=Status(incident.status),
+        status=incident.status,
         times=_times(incident),
         tz=config.followup.timezone,
         state=state,
@@ -139,11 +139,7 @@ def _scope(incident: Incident, alerts: list[Alert]) -> str | None:
 
 
 def _entry(event: TimelineEvent, who: _Who) -> TimelineEntry:
-    try:
-        kind = EventKind(event.kind)
-    except ValueError:  # a kind added by a newer feature: show it as a note
-        kind = EventKind.NOTE
-    return TimelineEntry(event.at, who(event.actor), kind, who.text(event.text))
+    return TimelineEntry(event.at, who(event.actor), event.kind, who.text(event.text))
 
 
 async def _alerts(session: AsyncSession, incident_id: int) -> list[Alert]:

@@ -23,7 +23,7 @@ from bot.postmortem.store import ItemRecord
 from bot.trackers import rules
 from bot.trackers import store as tracker_store
 from bot.trackers.schemas import IssueDraft, RemoteIssue, Tracker
-from bot.vocabulary import ActionState, SyncState, TrackerKind
+from bot.vocabulary import SyncState, TrackerKind
 
 
 async def queue_sync(
@@ -39,12 +39,12 @@ async def queue_sync(
             return
         kind = TrackerKind(config.trackers[name].kind)
         chosen = str(uuid.uuid4()) if kind is TrackerKind.LINEAR else None  # Linear takes our id
-        row = TrackerIssue(item_id=item.id, tracker=name, kind=kind.value, remote_id=chosen)
+        row = TrackerIssue(item_id=item.id, tracker=name, kind=kind, remote_id=chosen)
         session.add(row)
     elif _in_step(row, item):
         return  # the tracker already shows it (the change came from the tracker)
     if row.sync != SyncState.RETRYING.value:
-        row.sync = SyncState.PENDING.value
+        row.sync = SyncState.PENDING
     row.updated_at = now
     await session.flush()
     await queue.schedule(
@@ -106,7 +106,7 @@ async def start(
         return None
     tracker = config.trackers.get(row.tracker)
     if tracker is None:
-        row.sync, row.error = SyncState.FAILED.value, f"the tracker {row.tracker} is not configured"
+        row.sync, row.error = SyncState.FAILED, f"the tracker {row.tracker} is not configured"
         return None
     item = await item_store.record(session=session, item_id=item_id)
     known = row.remote_key is not None and row.remote_id is not None
@@ -118,7 +118,7 @@ async def start(
 
 
 def _known(row: TrackerIssue) -> RemoteIssue:
-    state = ActionState(row.remote_state) if row.remote_state else None
+    state = row.remote_state
     return RemoteIssue(
         row.remote_id or "", row.remote_key or "", row.url or "", state, row.remote_due
     )
@@ -155,7 +155,7 @@ async def created(
     row = await _locked(session, item_id)
     if row is not None:
         tracker_store.record_remote(row, issue, now)
-        row.sync = SyncState.PENDING.value
+        row.sync = SyncState.PENDING
 
 
 async def synced(*, session: AsyncSession, item_id: int, issue: RemoteIssue, now: datetime) -> None:
@@ -167,7 +167,7 @@ async def synced(*, session: AsyncSession, item_id: int, issue: RemoteIssue, now
     tracker_store.record_remote(row, issue, now)
     item = await item_store.record(session=session, item_id=item_id)
     if (item.state, item.due) != (issue.state, issue.due):
-        row.sync = SyncState.PENDING.value
+        row.sync = SyncState.PENDING
     if row.sync != before:
         await _shown_again(session, item, now)
 
@@ -179,7 +179,7 @@ async def failed(
     row = await _locked(session, item_id)
     if row is None:
         return
-    state = (SyncState.RETRYING if retrying else SyncState.FAILED).value
+    state = SyncState.RETRYING if retrying else SyncState.FAILED
     changed = (row.sync, row.error) != (state, error[:2000])
     row.sync, row.error, row.updated_at = state, error[:2000], now
     if changed:

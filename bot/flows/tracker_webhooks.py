@@ -29,7 +29,7 @@ async def from_tracker(
     await item_store.row(session=session, item_id=row.item_id, lock=True)  # item, then issue
     row = await tracker_store.for_item(session=session, item_id=row.item_id, lock=True)
     assert row is not None
-    row.remote_state, row.updated_at = change.state.value, now
+    row.remote_state, row.updated_at = change.state, now
     item = await item_store.record(session=session, item_id=row.item_id)
     for step in rules.moves(item.state, change.state):
         reason = f"closed as won't do in {change.kind.label} ({change.key})"

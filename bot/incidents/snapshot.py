@@ -79,14 +79,14 @@ async def load(*, session: AsyncSession, incident_id: int, now: datetime | None 
     links = {
         link["url"]: SourceLink(link["title"], link["url"]) for a in alerts for link in a.links
     }
-    incident_type = IncidentType(incident.type)
+    incident_type = incident.type
     return Snapshot(
         id=incident.id,
         number=incident.number,
         title=incident.title,
         type=incident_type,
-        severity=Severity(incident.severity),
-        status=Status(incident.status),
+        severity=incident.severity,
+        status=incident.status,
         feature=incident.feature,
         description=incident.description,
         declared_by=incident.declared_by,

@@ -171,7 +171,7 @@ async def add_event(
     """Add a timeline event; False when one with the same dedupe key already exists."""
     values = dict(
         incident_id=incident_id,
-        kind=kind.value,
+        kind=kind,
         actor=actor,
         text=text,
         at=at,
@@ -239,9 +239,9 @@ async def set_status(
     reason: str | None = None,
 ) -> Status:
     """Move the incident to `target` (or raise InvalidTransition) and record it."""
-    previous = Status(incident.status)
+    previous = incident.status
     rules.transition(previous, target)
-    incident.status = target.value
+    incident.status = target
     _stamp(incident, target, at)
     incident.open_group_key = incident.group_key if target.is_open else None
     text = f"Status {previous.value} → {target.value}" + (f": {reason}" if reason else "")
@@ -273,8 +273,8 @@ async def set_severity(
     *, session: AsyncSession, incident: Incident, severity: Severity, actor: str, at: datetime
 ) -> Severity:
     """Change severity and record it; returns the previous one."""
-    previous = Severity(incident.severity)
-    incident.severity = severity.value
+    previous = incident.severity
+    incident.severity = severity
     await add_event(
         session=session,
         incident_id=incident.id,
@@ -291,8 +291,8 @@ async def set_type(
     *, session: AsyncSession, incident: Incident, type_: IncidentType, actor: str, at: datetime
 ) -> IncidentType:
     """Change the incident type and record it; returns the previous one."""
-    previous = IncidentType(incident.type)
-    incident.type = type_.value
+    previous = incident.type
+    incident.type = type_
     await add_event(
         session=session,
         incident_id=incident.id,
@@ -310,7 +310,7 @@ async def roles(*, session: AsyncSession, incident_id: int) -> dict[Role, str]:
     rows = await session.scalars(
         select(IncidentRole).where(IncidentRole.incident_id == incident_id)
     )
-    return {Role(r.role): r.user_id for r in rows}
+    return {r.role: r.user_id for r in rows}
 
 
 async def commanders(*, session: AsyncSession, incident_ids: Sequence[int]) -> dict[int, str]:
@@ -340,7 +340,7 @@ async def assign_role(
         session.add(
             IncidentRole(
                 incident_id=incident.id,
-                role=role.value,
+                role=role,
                 user_id=user_id,
                 assigned_by=actor,
                 assigned_at=at,

@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Page
 from bot.paging.schemas import PageView
-from bot.vocabulary import PageState
 
 
 async def get(
@@ -34,8 +33,8 @@ async def for_incident(*, session: AsyncSession, incident_id: int) -> list[Page]
 
 def view(row: Page) -> PageView:
     """Project a page row."""
-    sent = PageState(row.sent) if row.sent else None
-    return PageView(row.target, PageState(row.wanted), sent, row.error)
+    sent = row.sent
+    return PageView(row.target, row.wanted, sent, row.error)
 
 
 async def views(*, session: AsyncSession, incident_id: int) -> tuple[PageView, ...]:

@@ -33,7 +33,7 @@ async def states(*, session: AsyncSession, incident_id: int) -> dict[str, StepRe
     rows = await session.scalars(
         select(PlaybookStep).where(PlaybookStep.incident_id == incident_id)
     )
-    return {r.step_id: StepRecord(StepState(r.state), r.by, r.at) for r in rows}
+    return {r.step_id: StepRecord(r.state, r.by, r.at) for r in rows}
 
 
 def ids_in(records: dict[str, StepRecord], state: StepState) -> set[str]:
@@ -52,7 +52,7 @@ async def set_state(
 ) -> bool:
     """Record a step as done or skipped; False when it already was (a double click)."""
     stmt = insert_ignoring_conflicts(session, PlaybookStep).values(
-        incident_id=incident_id, step_id=step_id, state=state.value, by=by, at=at
+        incident_id=incident_id, step_id=step_id, state=state, by=by, at=at
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["incident_id", "step_id"],
@@ -82,7 +82,7 @@ async def ensure_messages(*, session: AsyncSession, incident_id: int, playbook: 
     for position, phase in enumerate(playbook.phases):
         stmt = insert_ignoring_conflicts(session, PlaybookMessage).values(
             incident_id=incident_id,
-            playbook_type=playbook.type.value,
+            playbook_type=playbook.type,
             phase_id=phase.id,
             position=position,
             step_ids=[step.id for step in phase.steps],

@@ -16,7 +16,7 @@ from bot.errors import NotFound
 from bot.models import ActionItem, Incident, Postmortem, TrackerIssue
 from bot.postmortem.schemas import ActionItemFacts
 from bot.trackers.schemas import TrackerRef
-from bot.vocabulary import ActionKind, ActionState, PostmortemState, SyncState, TrackerKind
+from bot.vocabulary import ActionKind, ActionState, PostmortemState
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,8 @@ async def add(
         text=text,
         owner_id=owner_id,
         team=team,
-        kind=kind.value,
-        state=ActionState.OPEN.value,
+        kind=kind,
+        state=ActionState.OPEN,
         due_on=due,
         created_by=created_by,
         created_at=now,
@@ -229,8 +229,8 @@ def _record(
         text=item.text,
         owner_id=item.owner_id,
         team=item.team,
-        kind=ActionKind(item.kind),
-        state=ActionState(item.state),
+        kind=item.kind,
+        state=item.state,
         due=item.due_on,
         reason=item.reason,
         created_by=item.created_by,
@@ -245,10 +245,10 @@ def _record(
 def _tracker_ref(issue: TrackerIssue) -> TrackerRef:
     return TrackerRef(
         tracker=issue.tracker,
-        kind=TrackerKind(issue.kind),
+        kind=issue.kind,
         key=issue.remote_key,
         url=issue.url,
-        sync=SyncState(issue.sync),
+        sync=issue.sync,
         error=issue.error,
     )
 

@@ -41,6 +41,6 @@ async def by_remote(
 def record_remote(row: TrackerIssue, issue: RemoteIssue, now: datetime) -> None:
     """Remember what the tracker shows for the item, and that it is in step."""
     row.remote_id, row.remote_key, row.url = issue.remote_id, issue.key, issue.url
-    row.remote_state = issue.state.value if issue.state else row.remote_state
+    row.remote_state = issue.state if issue.state else row.remote_state
     row.remote_due = issue.due or row.remote_due
-    row.sync, row.error, row.updated_at = SyncState.SYNCED.value, None, now
+    row.sync, row.error, row.updated_at = SyncState.SYNCED, None, now

@@ -110,7 +110,7 @@ async def _update(ctx: SlackContext, call: Invocation) -> Reply:
         incident = await incident_flows.in_channel(session=session, channel_id=call.channel_id)
     if not call.rest:
         meta = ModalMeta(channel_id=call.channel_id, incident_id=incident.id)
-        await ctx.gateway.open_view(call.trigger_id, update_modal(meta, Status(incident.status)))
+        await ctx.gateway.open_view(call.trigger_id, update_modal(meta, incident.status))
         return None
     async with ctx.flow() as session:
         await incident_flows.post_update(
