@@ -1,16 +1,23 @@
-"""The optional YAML config (INCIDENTBOT_CONFIG): routing, channels, responders, providers."""
+"""The optional YAML config (INCIDENTBOT_CONFIG): routing, channels, responders, providers.
+
+Each stage owns the schema of its own part (`alerts.schemas.Routing`,
+`containment.schemas.Provider`, `comms.targets.Targets`, `trackers.schemas.Tracker`,
+`paging.schemas.Paging`); this module composes them, so it sits above the stages, below the flows.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.alerts.schemas import Routing
 from bot.comms.schemas import ZoneName
 from bot.comms.targets import Targets
+from bot.containment.schemas import Containment, Provider
 from bot.errors import ConfigError
 from bot.paging.schemas import Paging
 from bot.trackers.schemas import Tracker
@@ -19,43 +26,6 @@ from bot.vocabulary import ActionKind, IncidentType, ItemEditor, Role, Severity
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RoutingRule(_Strict):
-    """When every `match` label equals (or, for lists, is one of) the alert's, apply `set`."""
-
-    match: dict[str, str | list[str]] = Field(default_factory=dict)
-    type: IncidentType | None = None
-    severity: Severity | None = None
-    feature: str | None = None
-    responders: list[str] = Field(default_factory=list)
-    group_by: list[str] | None = Field(
-        default=None,
-        description="Labels whose values form the grouping key, instead of the monitor's "
-        "notification group or the dedupe key",
-    )
-
-
-class Routing(_Strict):
-    type_label: str = "ai_incident_type"
-    severity_label: str = "severity"
-    feature_labels: list[str] = Field(default_factory=lambda: ["feature", "service"])
-    default_type: IncidentType = IncidentType.QUALITY_REGRESSION
-    default_severity: Severity = Severity.P2
-    severity_map: dict[str, Severity] = Field(
-        default_factory=lambda: {
-            "critical": Severity.P1,
-            "page": Severity.P1,
-            "high": Severity.P1,
-            "error": Severity.P2,
-            "warning": Severity.P2,
-            "medium": Severity.P2,
-            "info": Severity.P3,
-            "low": Severity.P3,
-            "none": Severity.P3,
-        }
-    )
-    rules: list[RoutingRule] = Field(default_factory=list)
 
 
 class Channels(_Strict):
@@ -75,23 +45,6 @@ class Permissions(_Strict):
     containment: list[Role] = Field(default_factory=lambda: [Role.COMMANDER, Role.ENGINEERING])
     publish_comms: list[Role] = Field(default_factory=lambda: [Role.COMMS, Role.COMMANDER])
     override_comms_lint: list[Role] = Field(default_factory=lambda: [Role.COMMS])
-
-
-class Provider(_Strict):
-    """A containment provider; credentials are named by environment variable, never inline."""
-
-    kind: str
-    url: str | None = None
-    token_env: str | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
-
-
-class Containment(_Strict):
-    """How containment calls are made: per-attempt timeout, retries and backoff between them."""
-
-    timeout_s: float = Field(default=10.0, gt=0)
-    retries: int = Field(default=2, ge=0, le=5)
-    backoff_s: float = Field(default=0.5, ge=0)
 
 
 class Webhooks(_Strict):

@@ -33,6 +33,8 @@ ruff check .
 ruff format --check .
 echo "== mypy"
 mypy bot
+echo "== import layers and cycles (import-linter; contracts in pyproject.toml)"
+lint-imports
 echo "== playbooks, templates, config"
 python -m bot check
 ensure_postgres

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from bot.alerts import rules
-from bot.alerts.schemas import NormalizedAlert
-from bot.config import Routing, RoutingRule
+from bot.alerts.schemas import NormalizedAlert, Routing, RoutingRule
 from bot.vocabulary import AlertStatus, Source
 
 FIRING, RESOLVED = AlertStatus.FIRING, AlertStatus.RESOLVED

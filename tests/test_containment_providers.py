@@ -11,10 +11,10 @@ import httpx
 import pytest
 from jinja2 import Environment
 
-from bot.config import Config, Provider
+from bot.config import Config
 from bot.containment import clients as containment_clients
 from bot.containment import rules as containment_rules
-from bot.containment.schemas import IncidentFields, Outcome, Plan
+from bot.containment.schemas import IncidentFields, Outcome, Plan, Provider
 from bot.containment.shown import shown_headers
 from bot.errors import BadInput, ConfigError
 from bot.templating import make_environment

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.config import Config, Routing, RoutingRule
+from bot.alerts.schemas import Routing, RoutingRule
+from bot.config import Config
 from bot.db import session_scope
 from bot.deps import Deps
 from bot.models import Alert, AlertDelivery, Incident, TimelineEvent

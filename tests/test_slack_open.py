@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config, Routing, RoutingRule
+from bot.alerts.schemas import Routing, RoutingRule
+from bot.config import Config
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.stage import Stage
 from bot.slack.gateway import SlackGateway, make_client

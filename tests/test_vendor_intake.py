@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.config import Config, Routing, RoutingRule
+from bot.alerts.schemas import Routing, RoutingRule
+from bot.config import Config
 from bot.db import session_scope
 from bot.deps import Deps, WebhookSecrets
 from bot.models import Alert, Incident, TimelineEvent

@@ -7,8 +7,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.alerts.schemas import NormalizedAlert
-from bot.config import Routing, RoutingRule
+from bot.alerts.schemas import NormalizedAlert, Routing, RoutingRule
 from bot.vocabulary import AlertStatus, IncidentType, Severity
 
 

@@ -6,15 +6,15 @@ import base64
 import re
 from collections.abc import Callable, Mapping
 from functools import partial
+from typing import Protocol
 
 from jinja2 import Environment, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot.config import Config, Provider
 from bot.containment import catalog
 from bot.containment.providers import flags, langfuse, webhooks
 from bot.containment.providers.context import Context
-from bot.containment.schemas import IncidentFields, Outcome, Plan, ProviderKind
+from bot.containment.schemas import IncidentFields, Outcome, Plan, Provider, ProviderKind
 from bot.errors import BadInput, ConfigError
 from bot.vocabulary import IncidentType, Severity
 
@@ -39,6 +39,18 @@ _UNDOERS: dict[ProviderKind, Callable[[Plan, Outcome], Plan]] = {
     ProviderKind.UNLEASH: flags.undo,
     ProviderKind.LANGFUSE: langfuse.undo,
 }
+
+
+class Setup(Protocol):
+    """The part of the config containment reads (the config's `actions` and `providers`)."""
+
+    @property
+    def actions(self) -> Mapping[str, str]: ...
+
+    @property
+    def providers(self) -> Mapping[str, Provider]: ...
+
+
 # A title with quotes catches body templates that would break on real incident text.
 _SAMPLE = IncidentFields(
     number=1,
@@ -53,7 +65,7 @@ _SAMPLE = IncidentFields(
 
 def plan(
     action_key: str,
-    config: Config,
+    config: Setup,
     incident: IncidentFields,
     env: Mapping[str, str],
     jinja_env: Environment,
@@ -87,7 +99,7 @@ def provider_kind(name: str, provider: Provider) -> ProviderKind:
 
 
 def validate_providers(
-    config: Config, env: Mapping[str, str], jinja_env: Environment | None = None
+    config: Setup, env: Mapping[str, str], jinja_env: Environment | None = None
 ) -> list[str]:
     """Return every problem with the providers and action mapping, for `incidentbot check`."""
     jinja_env = jinja_env or SandboxedEnvironment(undefined=StrictUndefined)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -86,3 +87,24 @@ class Outcome(_Frozen):
         default_factory=dict,
         description="What undo needs, e.g. the flag's state or the prompt version before.",
     )
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Provider(_Settings):
+    """A containment provider; credentials are named by environment variable, never inline."""
+
+    kind: str
+    url: str | None = None
+    token_env: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class Containment(_Settings):
+    """How containment calls are made: per-attempt timeout, retries and backoff between them."""
+
+    timeout_s: float = Field(default=10.0, gt=0)
+    retries: int = Field(default=2, ge=0, le=5)
+    backoff_s: float = Field(default=0.5, ge=0)

@@ -16,7 +16,7 @@ from bot.comms import targets as comms_targets
 from bot.comms.clients import Delivery, Message
 from bot.comms.schemas import LintResult, Scope
 from bot.config import Config
-from bot.flows import incidents as incident_flows
+from bot.flows import summary
 from bot.flows.comms import as_draft, refresh_card
 from bot.incidents import store as incident_store
 from bot.jobs import queue
@@ -238,7 +238,7 @@ async def arm(*, session: AsyncSession, config: Config, incident_id: int, now: d
     await comms_obligations.on_declaration(
         session=session, incident=incident, overrides=config.comms_cadence_minutes
     )
-    await incident_flows.refresh_later(session=session, incident=incident, now=now)
+    await summary.refresh_later(session=session, incident=incident, now=now)
     await _count_down(session, incident_id, now)
 
 

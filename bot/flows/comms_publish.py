@@ -19,8 +19,7 @@ from bot.comms import targets as comms_targets
 from bot.comms.schemas import FIELD_LABELS, LintFinding, LintResult, Scope
 from bot.config import Config
 from bot.errors import BadInput, BotError, InvalidTransition
-from bot.flows import comms_facts
-from bot.flows import incidents as incident_flows
+from bot.flows import comms_facts, summary
 from bot.flows.comms import as_draft, compose, refresh_card, still_open
 from bot.incidents import permissions
 from bot.incidents import store as incident_store
@@ -220,7 +219,7 @@ async def _fulfil(
             actor=actor,
             now=now,
         )
-        await incident_flows.refresh_later(session=session, incident=incident, now=now)
+        await summary.refresh_later(session=session, incident=incident, now=now)
         return
     if not comms_facts.is_open(incident):
         return
@@ -230,4 +229,4 @@ async def _fulfil(
     await comms_obligations.owe(
         session=session, incident_id=incident.id, obligation=obligation, due_at=next_due
     )
-    await incident_flows.refresh_later(session=session, incident=incident, now=now)
+    await summary.refresh_later(session=session, incident=incident, now=now)

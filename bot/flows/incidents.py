@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.comms import obligations as comms_obligations
 from bot.config import Config
 from bot.errors import BotError
-from bot.flows import fix_validation
+from bot.flows import fix_validation, summary
 from bot.flows import paging as paging_flows
 from bot.flows import playbook as playbook_flows
 from bot.incidents import permissions
@@ -85,17 +85,6 @@ async def in_channel(*, session: AsyncSession, channel_id: str) -> Incident:
     return incident
 
 
-async def refresh_later(*, session: AsyncSession, incident: Incident, now: datetime) -> None:
-    """Queue an update of the live summary (coalesced: one pending refresh per incident)."""
-    await queue.schedule(
-        session=session,
-        kind=JobKind.REFRESH_SUMMARY,
-        subject_key=str(incident.id),
-        due_at=now,
-        incident_id=incident.id,
-    )
-
-
 @dataclass(frozen=True)
 class RoleChange:
     role: Role
@@ -128,7 +117,7 @@ async def assign_role(
         )
     if role is Role.COMMANDER:
         await paging_flows.on_commander(session=session, incident_id=incident.id, now=now)
-    await refresh_later(session=session, incident=incident, now=now)
+    await summary.refresh_later(session=session, incident=incident, now=now)
     return RoleChange(role=role, user_id=user_id, previous=previous)
 
 
@@ -150,7 +139,7 @@ async def change_severity(
     )
     if incident.status.is_open:
         await paging_flows.on_severity(session=session, config=config, incident=incident, now=now)
-    await refresh_later(session=session, incident=incident, now=now)
+    await summary.refresh_later(session=session, incident=incident, now=now)
     return previous
 
 
@@ -174,7 +163,7 @@ async def change_type(
     await playbook_flows.on_type_change(
         session=session, incident=incident, previous=previous, playbooks=playbooks, now=now
     )
-    await refresh_later(session=session, incident=incident, now=now)
+    await summary.refresh_later(session=session, incident=incident, now=now)
     return previous
 
 
@@ -218,7 +207,7 @@ async def set_status(
     )
     if not target.is_open:
         await paging_flows.on_ended(session=session, incident_id=incident.id, now=now)
-    await refresh_later(session=session, incident=incident, now=now)
+    await summary.refresh_later(session=session, incident=incident, now=now)
     return previous
 
 
@@ -229,7 +218,7 @@ async def reopen(*, session: AsyncSession, incident_id: int, actor: str, now: da
     previous = await incident_store.set_status(
         session=session, incident=incident, target=target, actor=actor, at=now, reason="reopened"
     )
-    await refresh_later(session=session, incident=incident, now=now)
+    await summary.refresh_later(session=session, incident=incident, now=now)
     return previous
 
 
@@ -277,7 +266,7 @@ async def post_update(
         text=text,
         data={"status": incident.status},
     )
-    await refresh_later(session=session, incident=incident, now=now)
+    await summary.refresh_later(session=session, incident=incident, now=now)
 
 
 async def capture_message(

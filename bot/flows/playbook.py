@@ -10,7 +10,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import BadInput
-from bot.flows import incidents as incident_flows
+from bot.flows import summary
 from bot.incidents import store as incident_store
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
@@ -264,7 +264,7 @@ async def _record_step(
                 incident_id=incident.id,
                 payload={"message": row.id},
             )
-    await incident_flows.refresh_later(session=session, incident=incident, now=now)
+    await summary.refresh_later(session=session, incident=incident, now=now)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.config import Provider
+from bot.containment.schemas import Provider
 from bot.sandbox import demo_core
 from bot.sandbox.provider_standins import LaunchDarkly
 from bot.sandbox.stage import WEBHOOK_TOKEN

@@ -8,9 +8,8 @@ from urllib.parse import quote
 
 from jinja2 import Environment
 
-from bot.config import Provider
 from bot.containment import catalog
-from bot.containment.schemas import IncidentFields, Plan, ProviderKind
+from bot.containment.schemas import IncidentFields, Plan, Provider, ProviderKind
 from bot.errors import ConfigError
 
 
