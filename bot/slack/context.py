@@ -1,4 +1,5 @@
-"""What every Slack listener needs: deps and the gateway; queued work wakes the worker."""
+"""What every Slack listener needs: deps, the gateway, a flow's session and the incident of the
+channel; queued work wakes the worker."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import session_scope
 from bot.deps import Deps
+from bot.flows import incidents as incident_flows
 from bot.jobs import queue
+from bot.models import Incident
 from bot.slack.gateway import SlackGateway
 
 
@@ -30,3 +33,14 @@ class SlackContext:
             yield session
         if session.info.get(queue.SCHEDULED):
             self.deps.wake_worker()
+
+    @asynccontextmanager
+    async def incident_flow(self, channel_id: str) -> AsyncIterator[tuple[AsyncSession, Incident]]:
+        """A flow's session and the incident of this channel; NotInIncident when it has none."""
+        async with self.flow() as session:
+            yield session, await incident_flows.in_channel(session=session, channel_id=channel_id)
+
+    async def incident_of(self, channel_id: str) -> Incident:
+        """The incident of this channel (NotInIncident when it has none)."""
+        async with self.incident_flow(channel_id) as (_, incident):
+            return incident

@@ -19,6 +19,7 @@ from bot.comms.drafting import KIND_LABELS
 from bot.comms.schemas import LintResult
 from bot.comms.targets import Destination
 from bot.flows.comms_delivery import Card, HistoryEntry, ReminderNotice
+from bot.slack import button_value
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.text import clip, esc, user, when
 from bot.vocabulary import CommsKind, DeliveryState, DraftState, Obligation
@@ -126,7 +127,7 @@ def _draft_buttons(card: Card) -> list[ButtonElement]:
         ButtonElement(
             text="Approve & publish",
             action_id=ActionId.COMMS_APPROVE,
-            value=f"{card.draft_id}:{card.version}",
+            value=button_value.encode(card.draft_id, card.version),
             style="primary",
             confirm=confirm,
         ),

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 
 from bot.comms.cadence import COUNTDOWN_STEP
 from bot.incidents.snapshot import Deadline, Snapshot
+from bot.slack import button_value
 from bot.slack.blocks.paging import page_words
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.text import clip, esc, user, when
@@ -139,7 +140,7 @@ def _role_buttons(s: Snapshot) -> list[ButtonElement]:
         ButtonElement(
             text=f"I'll be {role.label}",
             action_id=f"{ActionId.TAKE_ROLE}:{role.value}",
-            value=f"{s.id}:{role.value}",
+            value=button_value.encode(s.id, role.value),
             style="primary" if role == Role.COMMANDER else None,
         )
         for role in s.empty_roles

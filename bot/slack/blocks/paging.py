@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
 
 from bot.paging.pagerduty import OnCallPerson
 from bot.paging.schemas import PageView
+from bot.slack import button_value
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.text import clip, esc
 from bot.vocabulary import PageState
@@ -55,7 +56,7 @@ def offer_blocks(offer: Offer) -> list[Block]:
         button = ButtonElement(
             text=clip(f"Make {offer.person.name} commander", 75),
             action_id=ActionId.OFFER_COMMANDER,
-            value=f"{offer.incident_id}:{offer.user_id}",
+            value=button_value.encode(offer.incident_id, offer.user_id),
             style="primary",
         )
         blocks.append(ActionsBlock(block_id=BlockId.ONCALL_OFFER, elements=[button]))

@@ -17,6 +17,7 @@ from bot.flows.playbook import PhaseView
 from bot.flows.playbook_nudges import Nudge
 from bot.playbook.schemas import Phase, Step
 from bot.playbook.store import StepRecord
+from bot.slack import button_value
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.text import clip, esc, user, when
 from bot.vocabulary import StepState
@@ -102,7 +103,7 @@ def _closed_text(step: Step, record: StepRecord) -> str:
 
 
 def _step_buttons(view: PhaseView, step: Step, record: StepRecord | None) -> list[ButtonElement]:
-    value = f"{view.incident_id}:{step.id}"
+    value = button_value.encode(view.incident_id, step.id)
     if record is None:
         buttons = [
             ButtonElement(text="Done", action_id=ActionId.STEP_DONE, value=value, style="primary"),
@@ -122,7 +123,7 @@ def containment_button(
     return ButtonElement(
         text=label or f"⚡ {catalog.get(action_key).title}",
         action_id=ActionId.CONTAINMENT_RUN,
-        value=f"{incident_id}:{action_key}:{generation}",
+        value=button_value.encode(incident_id, action_key, generation),
         style="danger",
     )
 

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.flows import fix_validation
 from bot.flows import incidents as incident_flows
 from bot.incidents import snapshot
@@ -27,20 +22,9 @@ async def _declare(ctx: SlackContext, call: Invocation) -> Reply:
     return None
 
 
-@asynccontextmanager
-async def _in_incident(
-    ctx: SlackContext, call: Invocation
-) -> AsyncIterator[tuple[AsyncSession, int]]:
-    """One flow's session and the id of this channel's incident (NotInIncident otherwise)."""
-    async with ctx.flow() as session:
-        incident = await incident_flows.in_channel(session=session, channel_id=call.channel_id)
-        yield session, incident.id
-
-
 async def _status(ctx: SlackContext, call: Invocation) -> Reply:
     command_text.no_args(call.rest, USAGE["status"])
-    async with ctx.flow() as session:
-        incident = await incident_flows.in_channel(session=session, channel_id=call.channel_id)
+    async with ctx.incident_flow(call.channel_id) as (session, incident):
         snap = await snapshot.load(session=session, incident_id=incident.id, now=ctx.deps.clock())
     blocks = [b.to_dict() for b in incident_blocks.summary_blocks(snap)]
     await ctx.gateway.ephemeral_blocks(
@@ -59,10 +43,10 @@ async def _list(ctx: SlackContext, call: Invocation) -> Reply:
 
 async def _role(ctx: SlackContext, call: Invocation) -> Reply:
     role, user_id = command_text.role_and_user(call.rest, USAGE["role"])
-    async with _in_incident(ctx, call) as (session, incident_id):
+    async with ctx.incident_flow(call.channel_id) as (session, incident):
         change = await incident_flows.assign_role(
             session=session,
-            incident_id=incident_id,
+            incident_id=incident.id,
             role=role,
             user_id=user_id,
             actor=call.user_id,
@@ -74,11 +58,11 @@ async def _role(ctx: SlackContext, call: Invocation) -> Reply:
 
 async def _severity(ctx: SlackContext, call: Invocation) -> Reply:
     severity = command_text.severity(call.rest, USAGE["severity"])
-    async with _in_incident(ctx, call) as (session, incident_id):
+    async with ctx.incident_flow(call.channel_id) as (session, incident):
         previous = await incident_flows.change_severity(
             session=session,
             config=ctx.deps.config,
-            incident_id=incident_id,
+            incident_id=incident.id,
             severity=severity,
             actor=call.user_id,
             now=ctx.deps.clock(),
@@ -91,11 +75,11 @@ async def _severity(ctx: SlackContext, call: Invocation) -> Reply:
 
 async def _type(ctx: SlackContext, call: Invocation) -> Reply:
     type_ = command_text.incident_type(call.rest, USAGE["type"])
-    async with _in_incident(ctx, call) as (session, incident_id):
+    async with ctx.incident_flow(call.channel_id) as (session, incident):
         previous = await incident_flows.change_type(
             session=session,
             config=ctx.deps.config,
-            incident_id=incident_id,
+            incident_id=incident.id,
             type_=type_,
             actor=call.user_id,
             now=ctx.deps.clock(),
@@ -106,8 +90,7 @@ async def _type(ctx: SlackContext, call: Invocation) -> Reply:
 
 
 async def _update(ctx: SlackContext, call: Invocation) -> Reply:
-    async with ctx.flow() as session:
-        incident = await incident_flows.in_channel(session=session, channel_id=call.channel_id)
+    incident = await ctx.incident_of(call.channel_id)
     if not call.rest:
         meta = ModalMeta(channel_id=call.channel_id, incident_id=incident.id)
         await ctx.gateway.open_view(call.trigger_id, update_modal(meta, incident.status))
@@ -129,10 +112,10 @@ async def _update(ctx: SlackContext, call: Invocation) -> Reply:
 
 
 async def _note(ctx: SlackContext, call: Invocation) -> Reply:
-    async with _in_incident(ctx, call) as (session, incident_id):
+    async with ctx.incident_flow(call.channel_id) as (session, incident):
         await incident_flows.add_note(
             session=session,
-            incident_id=incident_id,
+            incident_id=incident.id,
             text=call.rest,
             actor=call.user_id,
             now=ctx.deps.clock(),
@@ -142,18 +125,18 @@ async def _note(ctx: SlackContext, call: Invocation) -> Reply:
 
 async def _resolve(ctx: SlackContext, call: Invocation) -> Reply:
     args = postmortem_commands.parse_resolve(call.rest)
-    async with _in_incident(ctx, call) as (session, incident_id):
+    async with ctx.incident_flow(call.channel_id) as (session, incident):
         previous = await incident_flows.set_status(
             session=session,
             config=ctx.deps.config,
-            incident_id=incident_id,
+            incident_id=incident.id,
             target=Status.RESOLVED,
             actor=call.user_id,
             now=ctx.deps.clock(),
             reason=args.note,
             override=args.override,
         )
-        validation = await fix_validation.recorded(session=session, incident_id=incident_id)
+        validation = await fix_validation.recorded(session=session, incident_id=incident.id)
     await ctx.gateway.post(
         call.channel_id, followup_text.resolved(previous, call.user_id, args.note, validation)
     )
@@ -162,13 +145,11 @@ async def _resolve(ctx: SlackContext, call: Invocation) -> Reply:
 
 async def _reopen(ctx: SlackContext, call: Invocation) -> Reply:
     command_text.no_args(call.rest, USAGE["reopen"])
-    async with _in_incident(ctx, call) as (session, incident_id):
+    async with ctx.incident_flow(call.channel_id) as (session, incident):
         previous = await incident_flows.reopen(
-            session=session, incident_id=incident_id, actor=call.user_id, now=ctx.deps.clock()
+            session=session, incident_id=incident.id, actor=call.user_id, now=ctx.deps.clock()
         )
-        now_status = Status(
-            (await incident_store.get(session=session, incident_id=incident_id)).status
-        )
+        now_status = (await incident_store.get(session=session, incident_id=incident.id)).status
     await ctx.gateway.post(
         call.channel_id, replies.status_changed(previous, now_status, call.user_id, None)
     )

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.errors import BadInput
 from bot.flows import incidents as incident_flows
 from bot.flows import paging as paging_flows
+from bot.slack import button_value
 from bot.slack.blocks import paging as paging_blocks
 from bot.slack.blocks import replies
 from bot.slack.context import SlackContext
@@ -29,8 +30,7 @@ def _check(rest: str, usage: str) -> str:
 async def page(ctx: SlackContext, call: Invocation) -> Reply:
     """Page a configured target; the channel is told, the event goes out through the worker."""
     target = _check(call.rest, USAGE)
-    async with ctx.flow() as session:
-        incident = await incident_flows.in_channel(session=session, channel_id=call.channel_id)
+    async with ctx.incident_flow(call.channel_id) as (session, incident):
         shown, new = await paging_flows.page(
             session=session,
             config=ctx.deps.config,
@@ -52,7 +52,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     """The on-call offer's "Make … commander" button."""
 
     async def make_commander(body: dict[str, Any], action: dict[str, Any]) -> None:
-        incident_id, _, user_id = str(action["value"]).partition(":")
+        incident_id, user_id = button_value.decode(action["value"], 2)
         async with ctx.flow() as session:
             change = await incident_flows.assign_role(
                 session=session,

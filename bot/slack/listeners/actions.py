@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.flows import incidents as incident_flows
+from bot.slack import button_value
 from bot.slack.blocks import replies
 from bot.slack.context import SlackContext
 from bot.slack.ids import ActionId
@@ -38,5 +39,5 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
 
 
 def _incident_and_role(value: str) -> tuple[int, Role]:
-    incident_id, _, role = value.partition(":")
+    incident_id, role = button_value.decode(value, 2)
     return int(incident_id), Role(role)

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.flows import incidents as incident_flows
+from bot.slack import view_state
 from bot.slack.blocks import replies
 from bot.slack.blocks.modals import ModalMeta
 from bot.slack.context import SlackContext
@@ -19,7 +20,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register modal submission handlers."""
 
     async def check_declaration(ack: AsyncAck, view: dict[str, Any]) -> None:
-        if not _values(view).get(ActionId.DECLARE_TITLE, "").strip():
+        if not view_state.text(view, ActionId.DECLARE_TITLE):
             await ack(
                 response_action="errors",
                 errors={BlockId.DECLARE_TITLE: "Say in a few words what is wrong."},
@@ -28,7 +29,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         await ack()
 
     async def declare(body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = _values(view)
+        values = view_state.values(view)
         title = values[ActionId.DECLARE_TITLE].strip()
         meta = ModalMeta.model_validate_json(view["private_metadata"])
         user_id = body["user"]["id"]
@@ -50,13 +51,13 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         await ctx.gateway.try_ephemeral(meta.channel_id, user_id, replies.declared(incident.number))
 
     async def check_update(ack: AsyncAck, view: dict[str, Any]) -> None:
-        if not _values(view).get(ActionId.UPDATE_TEXT, "").strip():
+        if not view_state.text(view, ActionId.UPDATE_TEXT):
             await ack(response_action="errors", errors={BlockId.UPDATE_TEXT: "Write the update."})
             return
         await ack()
 
     async def update(body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = _values(view)
+        values = view_state.values(view)
         text = values[ActionId.UPDATE_TEXT].strip()
         meta = ModalMeta.model_validate_json(view["private_metadata"])
         assert meta.incident_id is not None
@@ -79,13 +80,3 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
 
     listen(app.view(CallbackId.DECLARE), declare, ack=check_declaration)
     listen(app.view(CallbackId.UPDATE), update, ack=check_update)
-
-
-def _values(view: dict[str, Any]) -> dict[str, str]:
-    """Flatten view state to {action_id: value} for text inputs and selects."""
-    flat: dict[str, str] = {}
-    for block in view.get("state", {}).get("values", {}).values():
-        for action_id, element in block.items():
-            selected = element.get("selected_option")
-            flat[action_id] = selected["value"] if selected else (element.get("value") or "")
-    return flat

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.comms.schemas import StatusPageStatus, known_zone
 from bot.errors import BadInput
+from bot.slack import view_state
 from bot.slack.blocks.comms_modal import FIELDS, TIME_FORMAT
 from bot.slack.ids import ActionId
 from bot.templating import zone
@@ -36,19 +37,9 @@ class Submitted:
     changes: dict[str, Any]
 
 
-def flatten(view: dict[str, Any]) -> dict[str, str]:
-    """Return {action_id: value} for the text inputs and selects of a view's state."""
-    flat: dict[str, str] = {}
-    for block in view.get("state", {}).get("values", {}).values():
-        for action_id, element in block.items():
-            selected = element.get("selected_option")
-            flat[action_id] = selected["value"] if selected else (element.get("value") or "")
-    return flat
-
-
 def read(view: dict[str, Any]) -> Submitted:
     """Parse the form; BadInput names the field ('title', 'text' or a scope field) at fault."""
-    values = flatten(view)
+    values = view_state.values(view)
     raw = {
         key.split(":", 1)[1]: value
         for key, value in values.items()

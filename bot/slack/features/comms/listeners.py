@@ -9,13 +9,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.errors import BadInput, BotError
 from bot.flows import comms_delivery, comms_publish
+from bot.slack import button_value, view_state
 from bot.slack.blocks import comms as comms_blocks
 from bot.slack.blocks.comms_modal import (
     OverrideMeta,
     override_modal,
 )
 from bot.slack.context import SlackContext
-from bot.slack.features.comms import editing, form
+from bot.slack.features.comms import editing
 from bot.slack.features.comms.opening import open_draft, open_form
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.listening import ack_unordered, listen
@@ -75,7 +76,7 @@ def _approve(ctx: SlackContext) -> Any:
 async def _approve_draft(
     ctx: SlackContext, body: Body, action: Body, respond: AsyncRespond
 ) -> None:
-    draft_id, _, version = str(action["value"]).partition(":")
+    draft_id, version = button_value.decode(action["value"], 2)
     meta = OverrideMeta(draft_id=int(draft_id), version=int(version), channel_id=_channel(body))
     try:
         published = await _publish(ctx, meta, body["user"]["id"], None)
@@ -116,7 +117,7 @@ def _published_text(published: comms_publish.Published) -> str:
 
 
 def _override_reason(view: Body) -> str:
-    return form.flatten(view).get(ActionId.COMMS_OVERRIDE_REASON, "").strip()
+    return view_state.text(view, ActionId.COMMS_OVERRIDE_REASON)
 
 
 async def _check_override_reason(ack: AsyncAck, view: Body) -> None:

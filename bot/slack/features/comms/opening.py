@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bot.errors import BadInput, BotError
 from bot.flows import comms as comms_flows
-from bot.flows import incidents as incident_flows
 from bot.flows.comms import Editing
 from bot.slack.blocks import comms as comms_blocks
 from bot.slack.blocks.comms_modal import CommsMeta, draft_modal, loading_modal
@@ -42,8 +41,7 @@ def parse_kind(text: str, usage: str = USAGE) -> CommsKind | None:
 async def _run(ctx: SlackContext, call: Invocation) -> Reply:
     kind = parse_kind(call.rest)
     if kind is None:
-        async with ctx.flow() as session:
-            await incident_flows.in_channel(session=session, channel_id=call.channel_id)
+        await ctx.incident_of(call.channel_id)
         await ctx.gateway.ephemeral_blocks(
             call.channel_id,
             call.user_id,
@@ -63,8 +61,7 @@ async def open_form(
 ) -> None:
     """Open the comms form for `kind` in this incident channel: a loading view first, then the
     draft (trigger ids expire in 3 s, drafting may take longer)."""
-    async with ctx.flow() as session:
-        incident = await incident_flows.in_channel(session=session, channel_id=channel_id)
+    incident = await ctx.incident_of(channel_id)
     view_id = await ctx.gateway.open_view(trigger_id, loading_modal(kind))
     async with ctx.flow() as session:
         editing = await comms_flows.open_editing(

@@ -7,7 +7,6 @@ from datetime import timedelta
 from bot.errors import BadInput
 from bot.flows import action_items as item_flows
 from bot.flows import durations as duration_flows
-from bot.flows import incidents as incident_flows
 from bot.flows import postmortem as postmortem_flows
 from bot.incidents import store as incident_store
 from bot.postmortem import commands
@@ -57,8 +56,7 @@ async def action(ctx: SlackContext, call: Invocation) -> Reply:
             )
         return f"📅 Action item #{item.id} is now due {item.due}; reminders moved with it."
     assert isinstance(parsed, commands.ActionAddArgs)
-    async with ctx.flow() as session:
-        incident = await incident_flows.in_channel(session=session, channel_id=call.channel_id)
+    async with ctx.incident_flow(call.channel_id) as (session, incident):
         item = await item_flows.add(
             session=session,
             config=ctx.deps.config,
@@ -103,8 +101,7 @@ def _title(query: commands.ActionsQuery, number: int | None) -> str:
 async def postmortem(ctx: SlackContext, call: Invocation) -> Reply:
     """Post the postmortem draft into the channel, or move it to review or published."""
     target = commands.parse_postmortem(call.rest)
-    async with ctx.flow() as session:
-        incident = await incident_flows.in_channel(session=session, channel_id=call.channel_id)
+    async with ctx.incident_flow(call.channel_id) as (session, incident):
         doc = await postmortem_flows.write(
             session=session,
             config=ctx.deps.config,

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.flows import action_items as item_flows
+from bot.slack import view_state
 from bot.slack.blocks import followup as followup_blocks
 from bot.slack.blocks.home import home_view
 from bot.slack.context import SlackContext
@@ -66,9 +67,7 @@ def _ask_reason(ctx: SlackContext) -> Callable[..., Awaitable[None]]:
 
 
 def _reason(view: dict[str, Any]) -> str:
-    values = view.get("state", {}).get("values", {})
-    block = values.get(BlockId.ITEM_REASON, {})
-    return str(block.get(ActionId.ITEM_REASON, {}).get("value") or "").strip()
+    return view_state.text(view, ActionId.ITEM_REASON)
 
 
 async def _check_reason(ack: AsyncAck, view: dict[str, Any]) -> None:

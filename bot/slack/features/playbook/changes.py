@@ -5,7 +5,6 @@ from __future__ import annotations
 from bot.changes.rules import MAX_DAYS
 from bot.errors import BadInput
 from bot.flows import changes as change_flows
-from bot.flows import incidents as incident_flows
 from bot.slack.blocks import changes as change_blocks
 from bot.slack.context import SlackContext
 from bot.slack.subcommand import Invocation, Reply, Subcommand
@@ -27,8 +26,7 @@ def parse_days(rest: str, usage: str) -> int | None:
 
 async def _changes(ctx: SlackContext, call: Invocation) -> Reply:
     days = parse_days(call.rest, USAGE)
-    async with ctx.flow() as session:
-        incident = await incident_flows.in_channel(session=session, channel_id=call.channel_id)
+    async with ctx.incident_flow(call.channel_id) as (session, incident):
         report = await change_flows.report(
             session=session, incident_id=incident.id, now=ctx.deps.clock(), days=days
         )

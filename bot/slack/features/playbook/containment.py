@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import BotError
 from bot.flows import containment as containment_flows
 from bot.flows import containment_report as report_flows
+from bot.slack import button_value
 from bot.slack.blocks import containment as containment_blocks
 from bot.slack.blocks import replies
 from bot.slack.blocks.containment import ConfirmMeta
 from bot.slack.context import SlackContext
-from bot.slack.features.playbook.common import split_value
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.listening import ack_unordered, listen
 from bot.vocabulary import Status
@@ -29,7 +29,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Register the containment, undo and confirm listeners."""
 
     async def run_clicked(body: dict[str, Any], action: dict[str, Any]) -> None:
-        incident_id, action_key, generation = split_value(action["value"], 3)
+        incident_id, action_key, generation = button_value.decode(action["value"], 3)
         # Unconfigured: say which config key to set, without opening a dialog.
         containment_flows.require_configured(ctx.deps.config, action_key)
         view_id = await ctx.gateway.open_view(

@@ -8,8 +8,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.flows import playbook as playbook_flows
+from bot.slack import button_value
 from bot.slack.context import SlackContext
-from bot.slack.features.playbook.common import split_value
 from bot.slack.ids import ActionId
 from bot.slack.listening import listen
 from bot.vocabulary import StepState
@@ -29,7 +29,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
 
 def _step_clicked(ctx: SlackContext, state: StepState | None) -> Callable[..., Awaitable[None]]:
     async def listener(body: dict[str, Any], action: dict[str, Any]) -> None:
-        incident_id, step_id = split_value(action["value"], 2)
+        incident_id, step_id = button_value.decode(action["value"], 2)
         async with ctx.flow() as session:
             await playbook_flows.mark_step(
                 session=session,
