@@ -94,4 +94,4 @@ async def latest_statuses(*, session: AsyncSession, incident_id: int) -> list[Al
         .subquery()
     )
     stmt = select(Alert.status).join(latest, Alert.id == latest.c.id)
-    return [AlertStatus(status) for status in await session.scalars(stmt)]
+    return list(await session.scalars(stmt))

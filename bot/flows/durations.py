@@ -46,8 +46,8 @@ async def measured(
     return [
         (
             declared,
-            IncidentType(kind),
-            Severity(severity),
+            kind,
+            severity,
             rules.durations(first, declared, acknowledged, contained, resolved),
         )
         for declared, kind, severity, first, acknowledged, contained, resolved in (

@@ -179,9 +179,9 @@ async def counts(*, session: AsyncSession, where: ItemFilter, today: date) -> li
         ItemCount(
             team,
             owner,
-            ActionState(state),
+            state,
             int(n),
-            int(late or 0) if ActionState(state).is_active else 0,
+            int(late or 0) if state.is_active else 0,
         )
         for team, owner, state, n, late in (await session.execute(stmt)).all()
     ]
