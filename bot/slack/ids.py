@@ -15,7 +15,7 @@ class ActionId(StrEnum):
     UPDATE_TEXT = "update_text"
     UPDATE_STATUS = "update_status"
     OPEN_CHANNEL_LINK = "open_channel_link"
-    # playbook and containment (issue 4)
+    # playbook and containment
     STEP_DONE = "playbook_step_done"
     STEP_SKIP = "playbook_step_skip"
     STEP_REOPEN = "playbook_step_reopen"
@@ -23,13 +23,13 @@ class ActionId(StrEnum):
     CONTAINMENT_UNDO = "containment_undo"
     CONTAINMENT_FULL_REQUEST = "containment_full_request"
     CONTAINMENT_MARK_CONTAINED = "containment_mark_contained"
-    # action items (issue 6); buttons carry the item id as their value
+    # action items; buttons carry the item id as their value
     ITEM_START = "action_item_start"
     ITEM_DONE = "action_item_done"
     ITEM_WONT_DO = "action_item_wont_do"
     ITEM_REOPEN = "action_item_reopen"
     ITEM_REASON = "action_item_reason"
-    # comms (issue 5). OPEN_COMMS opens the comms form for the kind in the button's value
+    # comms. OPEN_COMMS opens the comms form for the kind in the button's value
     # (e.g. a playbook step's comms kind); it may carry a ":<suffix>" to stay unique in a block.
     OPEN_COMMS = "open_comms"
     COMMS_TITLE = "comms_title"
@@ -42,7 +42,7 @@ class ActionId(StrEnum):
     COMMS_RETRY = "comms_retry"
     COMMS_HISTORY = "comms_history"
     COMMS_OVERRIDE_REASON = "comms_override_reason"
-    # paging (issue 15): the on-call offer's button carries "<incident id>:<user id>"
+    # paging: the on-call offer's button carries "<incident id>:<user id>"
     OFFER_COMMANDER = "offer_commander"
 
 
@@ -55,16 +55,16 @@ class BlockId(StrEnum):
     DECLARE_DESCRIPTION = "declare_description"
     UPDATE_TEXT = "update_text"
     UPDATE_STATUS = "update_status"
-    # playbook and containment (issue 4); a step's blocks add ":<step id>"
+    # playbook and containment; a step's blocks add ":<step id>"
     STEP_TEXT = "playbook_step"
     STEP_ACTIONS = "playbook_step_actions"
     CONTAINMENT_OUTCOME = "containment_outcome"
     CONTAINMENT_CONFIRM = "containment_confirm"
-    # action items (issue 6); an item's blocks add ":<item id>" (in the Home, ":<section>:<id>")
+    # action items; an item's blocks add ":<item id>" (in the Home, ":<section>:<id>")
     ITEM = "action_item"
     ITEM_ACTIONS = "action_item_actions"
     ITEM_REASON = "action_item_reason"
-    # comms (issue 5); title and text add ":<revision>" so a preview can replace their values
+    # comms; title and text add ":<revision>" so a preview can replace their values
     COMMS_TITLE = "comms_title"
     COMMS_TEXT = "comms_text"
     COMMS_FIELD = "comms_field"  # + ":<scope field>"

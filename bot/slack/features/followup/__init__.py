@@ -1,4 +1,4 @@
-"""Slack surface for fix validation, postmortems and action-item follow-up (issue 6).
+"""Slack surface for fix validation, postmortems and action-item follow-up.
 
 `commands` has `/incident action`, `actions`, `postmortem` and `stats` (resolve, with its fix
 validation, stays with the incident core); `listeners` the item buttons, the won't-do modal and the

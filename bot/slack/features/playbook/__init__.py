@@ -1,4 +1,4 @@
-"""Slack surface for playbooks, containment and "what changed" (issue 4).
+"""Slack surface for playbooks, containment and "what changed".
 
 `steps` posts the checklist by phase and handles Done / Skip / Reopen and phase nudges;
 `containment` runs provider actions behind a confirm dialog; `changes` shows the change ledger.
