@@ -38,8 +38,8 @@ from bot.jobs.kinds import JobKind
 from bot.models import DueWork
 from bot.playbook.loader import builtin_playbooks, load_playbooks
 from bot.sandbox.fake_slack import FakeSlack
-from tests.support.processes import serve_process, worker_process
 from bot.vocabulary import IncidentType
+from tests.support.processes import serve_process, worker_process
 
 TOKEN = "bench-token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
