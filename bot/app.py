@@ -94,11 +94,7 @@ def build_worker(deps: Deps, slack: SlackRuntime | None) -> Worker:
         slack=slack.ctx.gateway if slack else None,
         run_slack_request=slack.run_queued if slack else None,
     )
-    # Running work holds a connection at times; leave a few for claiming, renewing and requests.
-    capacity = max(deps.settings.database_pool_size - 4, 1)
-    worker = Worker(
-        deps.sessions, lambda: deps.clock(), job_handlers.handlers(env), capacity=capacity
-    )
+    worker = Worker(deps.sessions, lambda: deps.clock(), job_handlers.handlers(env))
     deps.wake_worker = worker.wake
     return worker
 
