@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -165,11 +166,16 @@ def demo(
     socket_mode: bool = typer.Option(
         False, help="Reach the bot over Socket Mode (a WebSocket it opens) instead of HTTP."
     ),
+    out: str | None = typer.Option(
+        None,
+        help="Folder for transcript.txt and the control chart PNG "
+        "(default: a new folder in the system's temporary directory).",
+    ),
 ) -> None:
     """Run a whole incident against the local Slack stand-in and print the transcript."""
     from bot.sandbox import demo as sandbox_demo
 
-    sandbox_demo.main(socket_mode=socket_mode)
+    sandbox_demo.main(socket_mode=socket_mode, out_dir=Path(out) if out else None)
 
 
 @cli.command()

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from bot import api_followup
 from bot.db import session_scope
 from bot.deps import Deps
+from bot.errors import NotFound
+from bot.flows import signal_charts as chart_flows
 from bot.http_errors import check_bearer
 from bot.incidents import store as incident_store
 from bot.models import Incident
+from bot.signals import render
 from bot.vocabulary import IncidentType, Role, Severity, Status
 
 
@@ -86,6 +91,23 @@ def router(deps: Deps) -> APIRouter:
                 last_alert_at=stats.last_seen,
                 timeline=[TimelineOut.model_validate(e, from_attributes=True) for e in events],
             )
+
+    @api.get(
+        "/incidents/{number}/chart.png",
+        summary="The control chart of the signal that opened the incident (PNG)",
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}}}, 404: {"description": "No chart"}},
+    )
+    async def get_chart(number: int) -> Response:
+        async with session_scope(deps.sessions) as session:
+            incident = await incident_store.get_by_number(session=session, number=number)
+            data = await chart_flows.chart(
+                session=session, config=deps.config, incident_id=incident.id, now=deps.clock()
+            )
+        if data is None:
+            raise NotFound(f"incident {number} was not opened by a quality signal; no chart")
+        content = await asyncio.to_thread(render.png, data)
+        return Response(content, media_type="image/png")
 
     api.include_router(api_followup.router(deps))  # postmortems, action items
     return api

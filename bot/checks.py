@@ -10,6 +10,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from bot.comms.rules import check_templates, template_audience
 from bot.comms.targets import audience_problems, credential_problems
 from bot.config import Config, load_config
+from bot.containment import eval_runner
 from bot.containment.rules import validate_providers
 from bot.errors import ConfigError
 from bot.paging import rules as paging_rules
@@ -30,6 +31,7 @@ def load_content(
     templates = make_environment(*folders)
     check_templates(templates)
     problems = validate_providers(config, env, templates)
+    problems += eval_runner.problems(config, env, templates)
     if problems:
         raise ConfigError("containment providers:\n" + "\n".join(f"  {p}" for p in problems))
     missing = credential_problems(config.status_targets, env)
@@ -59,6 +61,8 @@ def run(settings: Settings) -> Iterator[str]:
     unmapped = sorted(named - config.actions.keys())
     if unmapped:  # not an error: their buttons say which config key to set when clicked
         yield f"  playbook actions with no provider yet: {', '.join(unmapped)}"
+    watched = len(config.signals.watch)
+    yield f"signals ok: {watched} watched signals, default {config.signals.defaults.method}"
     yield f"comms ok: {len(config.status_targets)} publish targets"
     yield f"trackers ok: {', '.join(config.trackers) or 'none (action items stay in the bot)'}"
     targets = ", ".join(config.paging.targets) or "no targets"

@@ -20,6 +20,7 @@ from bot.comms.targets import Targets
 from bot.containment.schemas import Containment, Provider
 from bot.errors import ConfigError
 from bot.paging.schemas import Paging
+from bot.signals.schemas import Signals
 from bot.trackers.schemas import Tracker
 from bot.vocabulary import ActionKind, IncidentType, ItemEditor, Role, Severity
 
@@ -158,6 +159,10 @@ class Config(_Strict):
         default_factory=dict, description="Jira projects and Linear teams action items go to"
     )
     paging: Paging = Field(default_factory=Paging)
+    signals: Signals = Field(default_factory=Signals)
+    eval_runner: str | None = Field(
+        default=None, description="Name of the provider (kind eval_runner) behind 'Run evals'"
+    )
 
 
 def load_config(path: Path | None) -> Config:

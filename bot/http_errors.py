@@ -38,14 +38,15 @@ def check_bearer(deps: Deps, request: Request) -> None:
         raise HTTPProblem(401, "missing or wrong bearer token (INCIDENTBOT_WEBHOOK_TOKEN)")
 
 
-async def read_json_body(request: Request) -> bytes:
-    """The raw body of a JSON request (415 for another type, 413 over 1 MiB)."""
+async def read_json_body(request: Request, limit: int | None = None) -> bytes:
+    """The raw body of a JSON request (415 for another type, 413 over the limit, 1 MiB)."""
+    limit = limit or MAX_BODY
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise HTTPProblem(415, f"send JSON (Content-Type: application/json), not {content_type!r}")
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise HTTPProblem(413, f"body is {declared} bytes; the limit is {MAX_BODY} (1 MiB)")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HTTPProblem(413, f"body is {declared} bytes; the limit is {limit}")
     # ASGI messages read directly: an async generator per request (request.stream()) costs
     # more than the rest of reading the body when a monitor sends a thousand a second.
     chunks, size = [], 0
@@ -55,8 +56,8 @@ async def read_json_body(request: Request) -> bytes:
             raise HTTPProblem(400, "the client went away before sending the whole body")
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY:
-            raise HTTPProblem(413, f"body is over the {MAX_BODY}-byte (1 MiB) limit")
+        if size > limit:
+            raise HTTPProblem(413, f"body is over the {limit}-byte limit")
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)

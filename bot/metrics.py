@@ -42,6 +42,11 @@ class Metrics:
         self.incidents_opened = Counter(
             "incidentbot_incidents_opened", "Incidents opened", ["source"], registry=self.registry
         )
+        self.signal_points = Counter(
+            "incidentbot_signal_points_detected",
+            "Quality-signal points the control-chart detector has seen",
+            registry=self.registry,
+        )
         self.durations = DurationCollector()
         self.registry.register(self.durations)
 

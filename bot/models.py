@@ -464,3 +464,74 @@ class PostmortemDocument(Base):
     pending_file_id: Mapped[str | None] = mapped_column(String(40))
     error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Signal(Base):
+    """A quality signal of one feature, watched by the control-chart detector (its state here)."""
+
+    __tablename__ = "signals"
+    __table_args__ = (UniqueConstraint("name", "feature"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    feature: Mapped[str] = mapped_column(String(200), index=True)
+    rate: Mapped[bool] = mapped_column(default=False)  # passed/total points, else values
+    state: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    alarmed: Mapped[bool] = mapped_column(default=False)
+    points: Mapped[int] = mapped_column(Integer, default=0)  # detected so far
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SignalPoint(Base):
+    """One point of a signal, never changed once stored."""
+
+    __tablename__ = "signal_points"
+    __table_args__ = (Index("ix_signal_points_signal_at", "signal_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    value: Mapped[float] = mapped_column()  # the rate for a rate
+    passed: Mapped[int | None] = mapped_column(Integer)
+    total: Mapped[int | None] = mapped_column(Integer)
+    eval_run_id: Mapped[int | None] = mapped_column(ForeignKey("eval_runs.id", ondelete="SET NULL"))
+
+
+class SignalInbox(Base):
+    """Points the detector has not seen yet; it deletes them as it sees them.
+
+    A narrow queue of its own, because marking a flag on each point rewrites the whole row.
+    """
+
+    __tablename__ = "signal_inbox"
+    point_id: Mapped[int] = mapped_column(
+        ForeignKey("signal_points.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class SignalChart(Base):
+    """A control chart shared in an incident channel: when it opened, and again at resolve."""
+
+    __tablename__ = "signal_charts"
+    __table_args__ = (UniqueConstraint("incident_id", "phase"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    phase: Mapped[str] = mapped_column(String(10))  # opened | resolved
+    file_id: Mapped[str | None] = mapped_column(String(40))  # known before it is shared
+    permalink: Mapped[str | None] = mapped_column(String(500))
+    shared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EvalRequest(Base):
+    """A click on "Run evals": one call to the eval runner, its results come to POST /evals."""
+
+    __tablename__ = "eval_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    runner: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20))  # queued | sent | failed
+    request: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    response: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

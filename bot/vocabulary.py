@@ -93,6 +93,7 @@ class Source(StrEnum):
     PAGERDUTY = "pagerduty"
     LANGFUSE = "langfuse"
     GENERIC = "generic"
+    SPC = "spc"  # the bot's own control-chart detector; not a webhook
 
 
 class AlertStatus(StrEnum):

@@ -27,9 +27,12 @@ from bot.deps import Deps, WebhookSecrets
 from bot.errors import BadInput, NotFound
 from bot.evals.schemas import EvalIn
 from bot.flows import intake as flows
+from bot.flows import signal_points
 from bot.http_errors import HTTPProblem, check_bearer, decode_json, read_json_body
 from bot.identity import People
 from bot.metrics import MetricsMiddleware
+from bot.signals.schemas import MAX_BODY as SIGNALS_MAX_BODY
+from bot.signals.schemas import SignalsIn
 from bot.vocabulary import Source
 
 log = logging.getLogger(__name__)
@@ -148,10 +151,9 @@ def alert_endpoint(deps: Deps) -> Endpoint:
 
     async def receive_alert(request: Request) -> JSONResponse:
         source = request.path_params["source"]
-        try:
-            src = Source(source)
-        except ValueError:
-            known = ", ".join(s.value for s in Source)
+        src = next((s for s in alert_sources.PARSERS if s.value == source), None)
+        if src is None:
+            known = ", ".join(s.value for s in alert_sources.PARSERS)
             raise HTTPProblem(404, f"unknown alert source {source!r}; known: {known}") from None
         raw = await read_json_body(request)
         _check_alert_auth(deps, src, request, raw)
@@ -215,6 +217,30 @@ def _ingest_router(deps: Deps, alerts: Endpoint) -> APIRouter:
             raise HTTPProblem(422, str(exc), field="incident") from exc
         deps.wake_worker()
         return JSONResponse({"id": row.id, "at": row.at.isoformat()}, status_code=201)
+
+    @router.post(
+        "/signals",
+        status_code=202,
+        openapi_extra=_json_body_doc(SignalsIn),
+        summary="Receive batches of quality-signal points for the control-chart detector",
+    )
+    async def post_signals(request: Request) -> JSONResponse:
+        check_bearer(deps, request)
+        payload = decode_json(await read_json_body(request, limit=SIGNALS_MAX_BODY))
+        if isinstance(payload, dict) and "batches" not in payload:
+            payload = {"batches": [payload]}  # one batch on its own
+        body = _validate(SignalsIn, payload)
+        try:
+            async with session_scope(deps.sessions) as session:
+                accepted = await signal_points.record(
+                    session=session, batches=body.batches, now=deps.clock()
+                )
+        except BadInput as exc:
+            raise HTTPProblem(422, exc.reason, field=exc.field) from exc
+        deps.wake_worker()
+        return JSONResponse(
+            {"accepted": accepted.points, "signals": accepted.signals}, status_code=202
+        )
 
     return router
 

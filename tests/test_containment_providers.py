@@ -596,7 +596,7 @@ def test_an_action_without_a_provider_is_a_config_error(jinja_env: Environment) 
             Provider(kind="flagsmith", url="https://x.example"),
             "feature_flag_off",
             "provider `p`: unknown kind `flagsmith`; "
-            "known: webhook, launchdarkly, unleash, langfuse, model_gateway",
+            "known: webhook, launchdarkly, unleash, langfuse, model_gateway, eval_runner",
         ),
     ],
 )

@@ -82,11 +82,30 @@ def test_templates_dir_overrides_the_shipped_templates(installed: Path, tmp_path
 
 
 def test_demo_runs_from_outside_the_repository(installed: Path, tmp_path: Path) -> None:
-    out = run(installed / "incidentbot", "demo", cwd=tmp_path, env=outside_env())
+    cwd, saved = tmp_path / "cwd", tmp_path / "saved"
+    cwd.mkdir()
+    out = run(installed / "incidentbot", "demo", "--out", saved, cwd=cwd, env=outside_env())
     assert "#inc-20261123-" in out
     assert "What changed?" in out
-    assert list(tmp_path.iterdir()) == []  # the demo leaves nothing behind
+    assert "#inc-20261125-groundedness-of-search-answers-is-lower-than-its-baseline" in out
+    assert list(cwd.iterdir()) == []  # the demo leaves nothing behind where it runs
+    assert sorted(p.name for p in saved.iterdir()) == [
+        "incident-2-groundedness.png",
+        "transcript.txt",
+    ]
+    assert f"Transcript and control chart saved in {saved}" in out
+    chart = (saved / "incident-2-groundedness.png").read_bytes()
+    assert chart[:8] == b"\x89PNG\r\n\x1a\n" and chart[16:24] == (1000).to_bytes(4, "big") + (
+        600
+    ).to_bytes(4, "big")
+    assert (saved / "transcript.txt").read_text().startswith("Slack reaches the bot over HTTP")
     socket = run(
-        installed / "incidentbot", "demo", "--socket-mode", cwd=tmp_path, env=outside_env()
+        installed / "incidentbot",
+        "demo",
+        "--socket-mode",
+        "--out",
+        saved,
+        cwd=cwd,
+        env=outside_env(),
     )
     assert socket.startswith("Slack reaches the bot over Socket Mode") and "#inc-" in socket

@@ -12,6 +12,7 @@ import yaml
 from bot.alerts.sources import parse
 from bot.checks import load_content
 from bot.config import Config
+from bot.signals.schemas import SignalsIn
 from bot.slack.listeners.commands import registry
 from bot.vocabulary import Source
 from tests.support import vendor_payloads
@@ -34,6 +35,7 @@ SECRETS = {
         "LINEAR_WEBHOOK_SECRET",
         "PAGERDUTY_ROUTING_KEY",
         "PAGERDUTY_API_TOKEN",
+        "EVAL_RUNNER_TOKEN",
     )
 }
 
@@ -87,3 +89,11 @@ def test_the_generic_curl_example_is_accepted() -> None:
     body = section("### Generic JSON").split("-d '", 1)[1].split("'\n", 1)[0]
     [alert] = parse(Source.GENERIC, json.loads(body))
     assert alert.dedupe_key == "refunds-escalation-storm"
+
+
+def test_the_signals_examples_are_what_post_signals_accepts() -> None:
+    examples = json_blocks(section("### Quality signals and control charts"))
+    assert len(examples) == 2
+    for example in examples:
+        body = SignalsIn.model_validate(example if "batches" in example else {"batches": [example]})
+        assert all(batch.points for batch in body.batches)

@@ -222,6 +222,7 @@ _RUNNERS: dict[ProviderKind, Callable[[Plan, _Caller], Awaitable[Outcome]]] = {
     ProviderKind.LAUNCHDARKLY: _run_flag,
     ProviderKind.UNLEASH: _run_flag,
     ProviderKind.LANGFUSE: _run_prompt,
+    ProviderKind.EVAL_RUNNER: _run_request,
 }
 
 

@@ -26,6 +26,7 @@ _PLANNERS: dict[ProviderKind, Callable[[Context], Plan]] = {
     ProviderKind.UNLEASH: flags.unleash,
     ProviderKind.LANGFUSE: langfuse.plan,
     ProviderKind.MODEL_GATEWAY: webhooks.model_gateway,
+    ProviderKind.EVAL_RUNNER: webhooks.webhook,  # never reached: it supports no action
 }
 _SUPPORTED: dict[ProviderKind, tuple[str, ...] | None] = {
     ProviderKind.WEBHOOK: None,  # any catalog action
@@ -33,6 +34,7 @@ _SUPPORTED: dict[ProviderKind, tuple[str, ...] | None] = {
     ProviderKind.UNLEASH: flags.ACTIONS,
     ProviderKind.LANGFUSE: langfuse.ACTIONS,
     ProviderKind.MODEL_GATEWAY: webhooks.GATEWAY_ACTIONS,
+    ProviderKind.EVAL_RUNNER: (),  # see bot.evals.runner
 }
 _UNDOERS: dict[ProviderKind, Callable[[Plan, Outcome], Plan]] = {
     ProviderKind.LAUNCHDARKLY: flags.undo,

@@ -18,6 +18,7 @@ class ProviderKind(StrEnum):
     UNLEASH = "unleash"
     LANGFUSE = "langfuse"
     MODEL_GATEWAY = "model_gateway"
+    EVAL_RUNNER = "eval_runner"  # runs eval suites ("Run evals"), no containment action
 
     @property
     def label(self) -> str:
@@ -31,6 +32,7 @@ _LABELS = {
     ProviderKind.UNLEASH: "Unleash",
     ProviderKind.LANGFUSE: "Langfuse",
     ProviderKind.MODEL_GATEWAY: "Model gateway",
+    ProviderKind.EVAL_RUNNER: "Eval runner",
 }
 
 

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.comms import obligations as comms_obligations
 from bot.config import Config
 from bot.errors import BotError
-from bot.flows import fix_validation, summary
+from bot.flows import eval_loop, fix_validation, summary
 from bot.flows import paging as paging_flows
 from bot.flows import playbook as playbook_flows
+from bot.flows import signal_charts as chart_flows
 from bot.incidents import permissions
 from bot.incidents import rules as incident_rules
 from bot.incidents import store as incident_store
@@ -207,6 +208,10 @@ async def set_status(
     )
     if not target.is_open:
         await paging_flows.on_ended(session=session, incident_id=incident.id, now=now)
+    if target == Status.RESOLVED:
+        await chart_flows.on_resolved(session=session, incident=incident, now=now)
+    if target == Status.CONTAINED:
+        await eval_loop.offer_later(session=session, incident_id=incident.id, now=now)
     await summary.refresh_later(session=session, incident=incident, now=now)
     return previous
 

@@ -69,7 +69,7 @@ async def job(*, session: AsyncSession, incident_id: int) -> DocJob | None:
 def with_charts(markdown: str, charts: Sequence[tuple[str, str]]) -> str:
     """The document's Markdown, with a section linking the incident's charts (title, link).
 
-    Hook for the control-chart signals: charts uploaded to Slack are linked here; none yet.
+    The control charts shared in the incident channel (at open and at resolve) are linked here.
     """
     if not charts:
         return markdown

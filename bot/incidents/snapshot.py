@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.alerts import rules as alert_rules
 from bot.alerts import store as alert_store
 from bot.comms import obligations as comms_obligations
+from bot.evals import requests as eval_requests
+from bot.evals.requests import LoopState
 from bot.incidents import rules
 from bot.incidents import store as incident_store
 from bot.paging import store as page_store
@@ -63,6 +65,7 @@ class Snapshot:
     as_of: datetime | None = None  # when this picture was taken (for time left)
     pages: tuple[PageView, ...] = ()  # who was paged through PagerDuty, and how it stands
     postmortem_url: str | None = None  # the postmortem's canvas or file in Slack
+    evals: LoopState | None = None  # the newest "Run evals" request and whether results came
 
     @property
     def empty_roles(self) -> list[Role]:
@@ -115,6 +118,7 @@ async def load(*, session: AsyncSession, incident_id: int, now: datetime | None 
         as_of=now,
         pages=await page_store.views(session=session, incident_id=incident_id),
         postmortem_url=await pm_documents.permalink(session=session, incident_id=incident_id),
+        evals=await eval_requests.loop_state(session=session, incident=incident),
     )
 
 

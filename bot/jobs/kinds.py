@@ -41,6 +41,10 @@ class JobKind(StrEnum):
     PAGE_SEND = "paging.send"  # subject: "<incident id>:<target>"
     ONCALL_OFFER = "paging.oncall_offer"  # subject: the incident id
     POSTMORTEM_DOC = "postmortem.document"  # subject: the incident id
+    # Quality signals: the control-chart detector, its charts and the eval loop.
+    SIGNALS_DETECT = "signals.detect"  # subject: "points", one run at a time
+    CHART_UPLOAD = "signals.chart"  # subject: "<incident id>:<opened|resolved>"
+    EVAL_REQUEST = "signals.eval_request"  # subject: the eval request's id
 
 
 # Queued once per incident as soon as its channel exists.

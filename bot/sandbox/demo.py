@@ -19,7 +19,7 @@ from bot import migrate
 from bot.config import Config
 from bot.db import make_engine, make_sessionmaker
 from bot.deps import Deps
-from bot.sandbox import demo_scenes
+from bot.sandbox import demo_scenes, demo_signals
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.stage import SIGNING_SECRET, WEBHOOK_TOKEN, Stage, serve
 from bot.sandbox.transcript import Names, render_blocks
@@ -125,6 +125,7 @@ def demo_config() -> Config:
             "default_responders": ["U_BOB", "carol@example.com"],
             "channels": {"announce": "C_GENERAL"},
             "status_targets": [{"kind": "slack", "name": "status-updates", "channel": "C_STATUS"}],
+            "signals": {"watch": [{"name": "groundedness", "title": "Groundedness"}]},
         }
     )
 
@@ -173,6 +174,22 @@ async def run(
                 await engine.dispose()
 
 
-def main(*, socket_mode: bool = False) -> None:
-    """Entry point for `incidentbot demo`."""
-    asyncio.run(run(socket_mode=socket_mode))
+def main(*, socket_mode: bool = False, out_dir: Path | None = None) -> Path:
+    """Entry point for `incidentbot demo`: print the transcript, and save it with the chart.
+
+    The transcript (transcript.txt) and the control chart of the incident the detector opened
+    go to `out_dir`, by default a new folder under the system's temporary directory.
+    """
+    folder = out_dir or Path(tempfile.mkdtemp(prefix="incidentbot-demo-out-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+
+    def out(line: str) -> None:
+        print(line)
+        lines.append(line)
+
+    scenes = [*demo_scenes.SCENES, demo_signals.chart_writer(folder)]
+    asyncio.run(run(out, scenes, socket_mode=socket_mode))
+    (folder / "transcript.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"\nTranscript and control chart saved in {folder}")
+    return folder

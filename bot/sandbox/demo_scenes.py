@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.sandbox import demo_comms, demo_core, demo_followup, demo_playbook
+from bot.sandbox import demo_comms, demo_core, demo_followup, demo_playbook, demo_signals
 
 if TYPE_CHECKING:
     from bot.sandbox.demo import Scene
@@ -18,4 +18,5 @@ SCENES: list[Scene] = [
     demo_core.status_update,
     demo_comms.comms_update,
     *demo_followup.SCENES,  # evals, a validated resolve, action items, the postmortem
+    *demo_signals.SCENES,  # the next day: a silent model update, caught by the detector
 ]

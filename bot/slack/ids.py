@@ -44,10 +44,13 @@ class ActionId(StrEnum):
     COMMS_OVERRIDE_REASON = "comms_override_reason"
     # paging: the on-call offer's button carries "<incident id>:<user id>"
     OFFER_COMMANDER = "offer_commander"
+    # the eval loop: the "Run evals" button carries the incident id
+    RUN_EVALS = "run_evals"
 
 
 class BlockId(StrEnum):
     SUMMARY_ROLES = "summary_roles"
+    EVAL_OFFER = "eval_offer"
     DECLARE_TITLE = "declare_title"
     DECLARE_TYPE = "declare_type"
     DECLARE_SEVERITY = "declare_severity"

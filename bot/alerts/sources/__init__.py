@@ -36,7 +36,7 @@ def parse(source: Source, body: Any) -> list[NormalizedAlert]:
     """Return one NormalizedAlert per alert in `body`, the decoded JSON a monitor sent."""
     try:
         parser = PARSERS[Source(source)]
-    except ValueError:
+    except (ValueError, KeyError):  # `spc` alerts come from the bot itself, never a webhook
         choices = ", ".join(PARSERS)
         raise BadInput(
             f"unknown alert source {source!r}; expected one of {choices}", field="source"

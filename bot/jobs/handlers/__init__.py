@@ -15,6 +15,7 @@ from bot.jobs.handlers import (
     paging,
     playbook,
     postmortem,
+    signals,
     slack_requests,
     trackers,
 )
@@ -38,6 +39,7 @@ def handlers(env: JobEnv) -> dict[JobKind, Handler]:
         trackers,
         paging,
         postmortem,
+        signals,
     ):
         found.update(module.handlers(env))
     return found

@@ -14,6 +14,7 @@ from bot.db import session_scope
 from bot.errors import NotYet, RetryLater
 from bot.flows import postmortem as postmortem_flows
 from bot.flows import postmortem_document as doc_flows
+from bot.flows import signal_charts as chart_flows
 from bot.flows.postmortem import PostmortemDoc
 from bot.jobs.handlers.common import Handler, JobEnv, once, slack_handlers
 from bot.jobs.kinds import JobKind
@@ -60,6 +61,10 @@ class _DocumentWork:
                 name_of=self.env.need_slack().display_name,
             )
 
+    async def _charts(self, incident_id: int) -> list[tuple[str, str]]:
+        async with session_scope(self.env.deps.sessions) as session:
+            return await chart_flows.links(session=session, incident_id=incident_id)
+
     def _slack(self) -> SlackDocuments:
         return SlackDocuments(self.env.need_slack().client)
 
@@ -67,7 +72,7 @@ class _DocumentWork:
         """Write the channel canvas; None when the workspace allows none (use a file)."""
         deps, slack = self.env.deps, self._slack()
         assert job.channel_id is not None
-        markdown = doc_flows.with_charts(doc.markdown, ())
+        markdown = doc_flows.with_charts(doc.markdown, await self._charts(job.incident_id))
         title = f"Postmortem — #{job.number} {job.title}"[:150]
         try:
             canvas = job.remote_id or await slack.channel_canvas(job.channel_id, title, markdown)
@@ -120,7 +125,8 @@ class _DocumentWork:
     async def _upload(self, job: doc_flows.DocJob, doc: PostmortemDoc) -> str:
         deps, slack = self.env.deps, self._slack()
         assert job.channel_id is not None
-        content = doc_flows.with_charts(doc.markdown, ()).encode()
+        charts = await self._charts(job.incident_id)
+        content = doc_flows.with_charts(doc.markdown, charts).encode()
         file_id, url = await slack.reserve_upload(
             f"postmortem-incident-{job.number}.md", len(content)
         )

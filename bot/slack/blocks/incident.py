@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.comms.cadence import COUNTDOWN_STEP
+from bot.evals.requests import LoopState
 from bot.incidents.snapshot import Deadline, Snapshot
 from bot.slack import button_value
 from bot.slack.blocks.paging import page_words
@@ -95,9 +96,20 @@ def _fact_fields(s: Snapshot) -> list[MarkdownTextObject]:
         facts.append(f"*Next update due*\n{when(s.next_update_at)}")
     if s.legal_notice is not None:
         facts.append(f"*Legal & leadership notice*\n{_deadline(s.legal_notice, s.as_of)}")
+    if s.evals is not None:
+        facts.append(f"*Evals*\n{_evals(s.evals)}")
     if s.pages:
         facts.append("*Paged*\n" + "\n".join(f"{esc(p.target)}: {page_words(p)}" for p in s.pages))
     return [MarkdownTextObject(text=clip(f, 2000)) for f in facts[:10]]
+
+
+def _evals(loop: LoopState) -> str:
+    if loop.results is not None:
+        passed, total = loop.results
+        return f"🧪 results in: {passed}/{total} passed"
+    if loop.status == "failed":
+        return f"⚠️ the eval runner failed: {esc(clip(loop.error or 'no answer', 200))}"
+    return f"⏳ waiting for the eval run (asked {when(loop.requested_at)})"
 
 
 def _alerts(s: Snapshot) -> str:
