@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -18,7 +18,10 @@ from bot.http_errors import check_bearer
 from bot.incidents import store as incident_store
 from bot.models import Incident
 from bot.signals import render
+from bot.untrusted import INT32_MAX
 from bot.vocabulary import IncidentType, Role, Severity, Status
+
+IncidentNumber = Path(ge=1, le=INT32_MAX, description="Incident number")
 
 
 class IncidentOut(BaseModel):
@@ -69,7 +72,7 @@ def router(deps: Deps) -> APIRouter:
     async def list_incidents(
         status: Status | None = None,
         limit: int = Query(default=50, ge=1, le=500),
-        offset: int = Query(default=0, ge=0),
+        offset: int = Query(default=0, ge=0, le=INT32_MAX),
     ) -> list[IncidentOut]:
         async with session_scope(deps.sessions) as session:
             rows = await incident_store.list_recent(
@@ -78,7 +81,7 @@ def router(deps: Deps) -> APIRouter:
             return [incident_out(r) for r in rows]
 
     @api.get("/incidents/{number}", summary="One incident with roles, alert count and timeline")
-    async def get_incident(number: int) -> IncidentDetail:
+    async def get_incident(number: int = IncidentNumber) -> IncidentDetail:
         async with session_scope(deps.sessions) as session:
             incident = await incident_store.get_by_number(session=session, number=number)
             roles = await incident_store.roles(session=session, incident_id=incident.id)

@@ -11,7 +11,7 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -22,6 +22,7 @@ from bot.flows import durations as duration_flows
 from bot.flows import postmortem as postmortem_flows
 from bot.incidents import store as incident_store
 from bot.postmortem.store import ItemFilter, ItemRecord
+from bot.untrusted import INT32_MAX
 from bot.vocabulary import ActionKind, ActionState, SyncState
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ def router(deps: Deps) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}},
     )
-    async def get_postmortem(number: int) -> Response:
+    async def get_postmortem(number: int = Path(ge=1, le=INT32_MAX)) -> Response:
         async with session_scope(deps.sessions) as session:
             incident = await incident_store.get_by_number(session=session, number=number)
             doc = await postmortem_flows.document(
@@ -130,7 +131,9 @@ def router(deps: Deps) -> APIRouter:
         state: ActionState | None = None,
         kind: ActionKind | None = None,
         overdue: bool | None = Query(default=None, description="Only (or no) overdue items"),
-        incident: int | None = Query(default=None, description="Incident number"),
+        incident: int | None = Query(
+            default=None, ge=1, le=INT32_MAX, description="Incident number"
+        ),
         format: Literal["json", "csv"] | None = None,
         limit: int = Query(default=500, ge=1, le=5000),
     ) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
+from bot import untrusted
 from bot.alerts import auth
 from bot.deps import Deps
 
@@ -64,12 +65,27 @@ async def read_json_body(request: Request, limit: int | None = None) -> bytes:
 
 
 def decode_json(raw: bytes) -> Any:
-    """Parse a raw JSON body (400 with where it breaks)."""
+    """Parse a raw JSON body (400 with where it breaks, or when it nests too deep).
+
+    Strings come back with NUL and lone surrogates replaced (see `bot.untrusted`).
+    """
     try:
-        return json.loads(raw.decode("utf-8"))  # the raw body is kept as UTF-8 text
+        value = json.loads(raw.decode("utf-8"))  # the raw body is kept as UTF-8 text
     except UnicodeDecodeError as exc:
         raise HTTPProblem(400, "body is not UTF-8") from exc
     except json.JSONDecodeError as exc:
         raise HTTPProblem(
             400, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from exc
+    except RecursionError as exc:
+        raise HTTPProblem(400, _too_deep()) from exc
+    if untrusted.could_be_deep(raw):
+        try:
+            untrusted.check_depth(value)
+        except untrusted.TooDeep as exc:
+            raise HTTPProblem(400, _too_deep()) from exc
+    return untrusted.clean_json(value) if untrusted.may_need_cleaning(raw) else value
+
+
+def _too_deep() -> str:
+    return f"JSON nested deeper than {untrusted.MAX_JSON_DEPTH} levels"

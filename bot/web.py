@@ -7,12 +7,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -62,6 +64,8 @@ def create_app(
     app.add_exception_handler(NotFound, _not_found_response)  # type: ignore[arg-type]
     app.add_exception_handler(PoolTimeout, _busy_response)  # type: ignore[arg-type]
     app.add_exception_handler(OperationalError, _unavailable_response)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     alerts = alert_endpoint(deps)
     app.include_router(_ingest_router(deps, alerts))
     app.include_router(_health_router(deps))
@@ -118,11 +122,29 @@ class HotPaths:
 
 
 async def _problem_response(_: Request, exc: HTTPProblem) -> JSONResponse:
-    body: dict[str, Any] = {"error": exc.message}
-    if exc.field:
-        body["field"] = exc.field
+    body: dict[str, Any] = {"error": exc.message, "field": exc.field}
+    if exc.status < 500:
+        log.warning("refused %s %s (%d): %s", _.method, _.url.path, exc.status, exc.message[:200])
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
     return JSONResponse(body, status_code=exc.status, headers=headers | exc.headers)
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's validation errors in the documented {"error", "field"} shape."""
+    err = exc.errors()[0]
+    loc = [str(p) for p in err.get("loc", ())]
+    field = ".".join(loc[1:] if loc and loc[0] in ("path", "query", "body", "header") else loc)
+    message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    log.warning("refused %s %s: %s: %s", request.method, request.url.path, field, message)
+    return JSONResponse({"error": f"{field}: {message}", "field": field or None}, status_code=422)
+
+
+async def _http_error(_: Request, exc: StarletteHTTPException) -> Response:
+    """Starlette's own errors (unknown route, wrong method) in the same shape."""
+    if exc.status_code < 400:
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    body = {"error": str(exc.detail), "field": None}
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
 async def _unavailable_response(_: Request, exc: OperationalError) -> JSONResponse:
@@ -137,7 +159,7 @@ async def _busy_response(_: Request, exc: PoolTimeout) -> JSONResponse:
 
 
 async def _not_found_response(_: Request, exc: NotFound) -> JSONResponse:
-    return JSONResponse({"error": str(exc)}, status_code=404)
+    return JSONResponse({"error": str(exc), "field": None}, status_code=404)
 
 
 def _json_body_doc(model: type[BaseModel] | None = None) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.untrusted import INT32_MAX
+
 
 class EvalIn(BaseModel):
     """One evaluation run of a suite against a feature."""
@@ -14,11 +16,13 @@ class EvalIn(BaseModel):
 
     suite: str = Field(min_length=1, max_length=200)
     feature: str = Field(min_length=1, max_length=200)
-    passed: int = Field(ge=0)
-    total: int = Field(gt=0)
+    passed: int = Field(ge=0, le=INT32_MAX)
+    total: int = Field(gt=0, le=INT32_MAX)
     at: AwareDatetime | None = Field(default=None, description="When the run finished; default now")
     versions: dict[str, str] = Field(default_factory=dict, description="e.g. model, prompt, index")
-    incident: int | None = Field(default=None, description="Incident number this run validates")
+    incident: int | None = Field(
+        default=None, ge=1, le=INT32_MAX, description="Incident number this run validates"
+    )
     link: str | None = Field(default=None, max_length=1000)
 
     @field_validator("at")

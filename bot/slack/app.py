@@ -68,7 +68,7 @@ def http_endpoint(app: AsyncApp, signing_secret: str) -> Callable[[Request], Awa
             request.headers.get("x-slack-signature", ""),
         ):
             log.warning("refused a Slack request with a missing, wrong or stale signature")
-            return JSONResponse({"error": "invalid signature"}, status_code=401)
+            return JSONResponse({"error": "invalid signature", "field": None}, status_code=401)
         try:
             body = raw.decode("utf-8")
             headers: dict[str, str | Sequence[str]] = dict(request.headers)
@@ -77,7 +77,7 @@ def http_endpoint(app: AsyncApp, signing_secret: str) -> Callable[[Request], Awa
             )
         except (ValueError, RecursionError) as exc:
             log.warning("refused a signed Slack request that does not parse: %s", exc)
-            return JSONResponse({"error": "malformed body"}, status_code=400)
+            return JSONResponse({"error": "malformed body", "field": None}, status_code=400)
         return to_starlette_response(await app.async_dispatch(bolt_request))
 
     return endpoint

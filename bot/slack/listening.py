@@ -198,12 +198,15 @@ class DurableApp(AsyncApp):
 
 def _once_key(function: str, request: AsyncBoltRequest, body: str) -> str:
     """What makes a delivery the same request: an event's id (Slack retries an event with the
-    same id), otherwise the whole body (a replayed command or click is byte for byte the same)."""
-    parsed = request.body
+    same id); a command's, click's or submission's trigger_id (one per act, so a replay with a
+    new timestamp or a re-encoded body is still the same request); otherwise the whole body."""
+    parsed = request.body if isinstance(request.body, dict) else {}
     event_id = parsed.get("event_id") if parsed.get("type") == "event_callback" else None
     if event_id:
         return f"{function}:event:{event_id}"[:200]
-    digest = hashlib.sha256(f"{function}\n{body}".encode()).hexdigest()
+    trigger = parsed.get("trigger_id")
+    once = f"trigger\n{trigger}" if isinstance(trigger, str) and trigger else body
+    digest = hashlib.sha256(f"{function}\n{once}".encode()).hexdigest()
     return f"{function}:{digest[:40]}"
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from bot.db import session_scope
@@ -16,9 +17,11 @@ from bot.incidents.listing import IncidentFilter, IncidentOrder
 from bot.templating import format_when, zone
 from bot.ui import charts
 from bot.ui.base import ERROR_STATUS, Signed, Ui, linker, page_number
+from bot.untrusted import INT32_MAX
 from bot.vocabulary import IncidentType, Severity, Status
 
 PER_PAGE = 50
+Number = Annotated[int, Path(ge=1, le=INT32_MAX)]
 FILTERS = ("status", "type", "severity", "feature", "sort", "desc")
 
 
@@ -53,7 +56,7 @@ def router(ui: Ui) -> APIRouter:
         )
 
     @api.get("/incidents/{number}")
-    async def incident(number: int, viewer: Signed) -> Response:
+    async def incident(number: Number, viewer: Signed) -> Response:
         try:
             async with session_scope(ui.deps.sessions) as session:
                 found = await incident_pages.incident(
@@ -70,7 +73,7 @@ def router(ui: Ui) -> APIRouter:
         )
 
     @api.get("/incidents/{number}/postmortem")
-    async def postmortem(number: int, viewer: Signed) -> Response:
+    async def postmortem(number: Number, viewer: Signed) -> Response:
         try:
             async with session_scope(ui.deps.sessions) as session:
                 found, doc = await incident_pages.postmortem(

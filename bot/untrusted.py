@@ -1,0 +1,59 @@
+"""Untrusted input made safe to store: text normalised alike on every database, bounded JSON.
+
+PostgreSQL refuses NUL in text and jsonb, and no database should hold a lone UTF-16 surrogate
+(it cannot be encoded back to UTF-8). Both are replaced with U+FFFD on the way in, so SQLite and
+PostgreSQL store the same thing and neither fails on it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+REPLACEMENT = "\ufffd"
+MAX_JSON_DEPTH = 64
+INT32_MAX = 2**31 - 1  # INTEGER columns on PostgreSQL
+_BAD = re.compile("[\x00\ud800-\udfff]")
+
+
+class TooDeep(ValueError):
+    """JSON nested deeper than MAX_JSON_DEPTH."""
+
+
+def clean(text: str) -> str:
+    """Replace NUL and lone surrogates with U+FFFD."""
+    return _BAD.sub(REPLACEMENT, text) if _BAD.search(text) else text
+
+
+def clean_json(value: Any) -> Any:
+    """`clean` every string (keys too) of a parsed JSON value."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_json(v) for v in value]
+    return value
+
+
+def may_need_cleaning(raw: bytes) -> bool:
+    """Whether a valid JSON text could hold NUL or a surrogate: only through a \\u escape."""
+    return b"\\u" in raw
+
+
+def could_be_deep(raw: bytes) -> bool:
+    """Whether a JSON text has enough brackets to nest past the limit (a fast byte count)."""
+    return raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH
+
+
+def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
+    """Raise TooDeep when a parsed JSON value nests deeper than `limit` (iteratively)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise TooDeep(f"JSON nested deeper than {limit} levels")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
