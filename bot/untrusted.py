@@ -57,3 +57,8 @@ def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
             stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+
+
+def escape_markup(text: str) -> str:
+    """Slack's escaping of &, < and > (for messages built below the Slack layer, e.g. usage)."""
+    return clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -23,6 +23,7 @@ from bot.paging import rules
 from bot.paging import store as page_store
 from bot.paging.schemas import PagerDutyTarget, PageView
 from bot.paging.store import view
+from bot.untrusted import escape_markup
 from bot.vocabulary import EventKind, PageState
 
 
@@ -58,7 +59,8 @@ def _target_name(config: Config, target: str) -> str:
         if name.casefold() == target.strip().casefold():
             return name
     known = ", ".join(config.paging.targets) or "none are configured (`paging.targets`)"
-    raise BadInput(f"there is no paging target {target.strip()!r}; page one of: {known}")
+    named = escape_markup(repr(target.strip()[:80]))
+    raise BadInput(f"there is no paging target {named}; page one of: {known}")
 
 
 async def on_severity(

@@ -13,6 +13,7 @@ from datetime import date
 from enum import StrEnum
 
 from bot.errors import BadInput
+from bot.untrusted import escape_markup
 from bot.vocabulary import ActionKind, PostmortemState
 
 # Slack user ids are U…/W…; the local stand-in's ids also use underscores (U_ALICE).
@@ -118,7 +119,8 @@ def _parse_date(word: str, usage: str) -> date:
             return date.fromisoformat(word)
     except ValueError:
         pass
-    raise BadInput(f"due date must look like 2026-12-01, got {word!r}. Usage: {usage}", field="due")
+    got = escape_markup(repr(word[:40]))
+    raise BadInput(f"due date must look like 2026-12-01, got {got}. Usage: {usage}", field="due")
 
 
 def _slack_unescape(text: str) -> str:

@@ -23,6 +23,14 @@ VIEW_TITLE_MAX = 24
 VIEW_BUTTON_MAX = 24
 PRIVATE_METADATA_MAX = 3000
 TOPIC_MAX = 250
+OPTION_TEXT_MAX = 75
+OPTION_VALUE_MAX = 150
+OPTIONS_MAX = 100
+PLACEHOLDER_MAX = 150
+CONFIRM_TITLE_MAX = 100
+CONFIRM_TEXT_MAX = 300
+CONFIRM_BUTTON_MAX = 30
+CONTEXT_TEXT_MAX = 3000
 
 BLOCK_TYPES = {
     "actions",
@@ -100,7 +108,11 @@ def _one_block(block: JSON, at: str) -> list[str]:
     elif kind == "actions":
         problems += _elements(block, ACTIONS_ELEMENTS_MAX, at)
     elif kind == "context":
-        problems += _count(block.get("elements"), CONTEXT_ELEMENTS_MAX, f"{at}/elements")
+        elements = block.get("elements")
+        problems += _count(elements, CONTEXT_ELEMENTS_MAX, f"{at}/elements")
+        for index, item in enumerate(elements if isinstance(elements, list) else []):
+            where = f"{at}/elements/{index}/text"
+            problems += _too_long(_text(item), CONTEXT_TEXT_MAX, where)
     elif kind == "input":
         problems += _input(block, at)
     return problems
@@ -133,6 +145,32 @@ def _element(element: JSON, at: str) -> list[str]:
     if element.get("type") == "button":
         problems += _too_long(_text(element.get("text")), BUTTON_TEXT_MAX, f"{at}/text/text")
         problems += _too_long(element.get("value"), BUTTON_VALUE_MAX, f"{at}/value")
+    problems += _too_long(_text(element.get("placeholder")), PLACEHOLDER_MAX, f"{at}/placeholder")
+    for key in ("options", "initial_options"):
+        options = element.get(key)
+        problems += _count(options, OPTIONS_MAX, f"{at}/{key}")
+        for index, option in enumerate(options if isinstance(options, list) else []):
+            problems += _option(option, f"{at}/{key}/{index}")
+    if isinstance(element.get("initial_option"), dict):
+        problems += _option(element["initial_option"], f"{at}/initial_option")
+    if isinstance(element.get("confirm"), dict):
+        problems += _confirm(element["confirm"], f"{at}/confirm")
+    return problems
+
+
+def _option(option: Any, at: str) -> list[str]:
+    if not isinstance(option, dict):
+        return [f"options must be objects [json-pointer:{at}]"]
+    problems = _too_long(_text(option.get("text")), OPTION_TEXT_MAX, f"{at}/text/text")
+    problems += _too_long(_text(option.get("description")), OPTION_TEXT_MAX, f"{at}/description")
+    return problems + _too_long(option.get("value"), OPTION_VALUE_MAX, f"{at}/value")
+
+
+def _confirm(confirm: JSON, at: str) -> list[str]:
+    problems = _too_long(_text(confirm.get("title")), CONFIRM_TITLE_MAX, f"{at}/title/text")
+    problems += _too_long(_text(confirm.get("text")), CONFIRM_TEXT_MAX, f"{at}/text/text")
+    for key in ("confirm", "deny"):
+        problems += _too_long(_text(confirm.get(key)), CONFIRM_BUTTON_MAX, f"{at}/{key}/text")
     return problems
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from bot.errors import BadInput
+from bot.untrusted import escape_markup
 from bot.vocabulary import IncidentType, Role, Severity
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$")
@@ -38,7 +39,7 @@ def role_and_user(rest: str, usage: str) -> tuple[Role, str]:
     try:
         role = Role(words[0].lower())
     except ValueError:
-        raise BadInput(f"`{words[0][:30]}` is not a role. Usage: {usage}") from None
+        raise BadInput(f"`{escape_markup(words[0][:30])}` is not a role. Usage: {usage}") from None
     return role, mention(words[1], usage)
 
 

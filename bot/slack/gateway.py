@@ -12,7 +12,7 @@ import functools
 import random
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -32,6 +32,7 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import RetryLater
+from bot.slack import text as slack_text
 
 CREATING = ("chat.postMessage", "conversations.create", "files.completeUploadExternal")
 POST_EVENT = "incidentbot_post"  # message metadata event type that carries a PostKey
@@ -158,7 +159,7 @@ class SlackGateway:
     async def create_channel(self, name: str) -> Channel:
         """Create a public channel; NameTaken when the name is in use."""
         try:
-            resp = await self.client.conversations_create(name=name)
+            resp = await self.client.conversations_create(name=slack_text.fit_channel_name(name))
         except SlackApiError as exc:
             if exc.response.get("error") == "name_taken":
                 raise NameTaken(name) from exc
@@ -192,7 +193,7 @@ class SlackGateway:
 
     async def set_topic(self, channel: str, topic: str) -> None:
         """Set the channel topic."""
-        await self.client.conversations_setTopic(channel=channel, topic=topic)
+        await self.client.conversations_setTopic(channel=channel, topic=slack_text.fit_topic(topic))
 
     async def invite(self, channel: str, users: list[str]) -> list[str]:
         """Invite users one call at a time; returns those Slack refused (e.g. unknown users)."""
@@ -257,7 +258,11 @@ class SlackGateway:
         async with self._locks[channel]:
             await self._pace(channel)
             resp = await self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, unfurl_links=False, metadata=metadata
+                channel=channel,
+                text=slack_text.fit_text(text),
+                blocks=_fit_blocks(blocks),
+                unfurl_links=False,
+                metadata=metadata,
             )
             self._last_post[channel] = time.monotonic()
         return str(resp["ts"])
@@ -298,7 +303,9 @@ class SlackGateway:
 
     async def update(self, channel: str, ts: str, text: str, blocks: list[Block]) -> None:
         """Edit a message in place."""
-        await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        await self.client.chat_update(
+            channel=channel, ts=ts, text=slack_text.fit_text(text), blocks=_fit_blocks(blocks)
+        )
 
     async def pin(self, channel: str, ts: str) -> None:
         """Pin a message (pinning twice is fine)."""
@@ -315,7 +322,9 @@ class SlackGateway:
 
     async def ephemeral(self, channel: str, user_id: str, text: str) -> None:
         """Show a message to one person in a channel."""
-        await self.client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+        await self.client.chat_postEphemeral(
+            channel=channel, user=user_id, text=slack_text.fit_text(text)
+        )
 
     async def try_ephemeral(self, channel: str, user_id: str, text: str) -> bool:
         """Show a message to one person if Slack lets us there (not in every DM or channel)."""
@@ -330,21 +339,24 @@ class SlackGateway:
     ) -> None:
         """Show blocks to one person in a channel."""
         await self.client.chat_postEphemeral(
-            channel=channel, user=user_id, text=text, blocks=blocks
+            channel=channel,
+            user=user_id,
+            text=slack_text.fit_text(text),
+            blocks=_fit_blocks(blocks),
         )
 
     async def open_view(self, trigger_id: str, view: View) -> str:
         """Open a modal; returns its view id."""
-        resp = await self.client.views_open(trigger_id=trigger_id, view=view)
+        resp = await self.client.views_open(trigger_id=trigger_id, view=_fit_view(view))
         return str(resp["view"]["id"])
 
     async def push_view(self, trigger_id: str, view: View) -> None:
         """Push a modal over the one the click came from (Back returns to it)."""
-        await self.client.views_push(trigger_id=trigger_id, view=view)
+        await self.client.views_push(trigger_id=trigger_id, view=_fit_view(view))
 
     async def update_view(self, view_id: str, view: View) -> None:
         """Replace the content of an open modal."""
-        await self.client.views_update(view_id=view_id, view=view)
+        await self.client.views_update(view_id=view_id, view=_fit_view(view))
 
     async def user_tz(self, user_id: str, default: str = "UTC") -> str:
         """Return a user's IANA time zone from `users.info` (cached per process)."""
@@ -360,7 +372,7 @@ class SlackGateway:
 
     async def publish_home(self, user_id: str, view: View) -> None:
         """Publish the App Home tab for a user."""
-        await self.client.views_publish(user_id=user_id, view=view)
+        await self.client.views_publish(user_id=user_id, view=_fit_view(view))
 
     async def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """Fetch one top-level message by its ts; None for thread replies, which history lacks."""
@@ -369,3 +381,14 @@ class SlackGateway:
         )
         messages = [m for m in resp.get("messages") or [] if m.get("ts") == ts]
         return dict(messages[0]) if messages else None
+
+
+def _fit_blocks(blocks: Sequence[Block | dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """Blocks as Slack will take them: every Block Kit limit enforced (see bot.slack.text)."""
+    if blocks is None:
+        return None
+    return slack_text.fit_message([b.to_dict() if isinstance(b, Block) else b for b in blocks])
+
+
+def _fit_view(view: View | dict[str, Any]) -> dict[str, Any]:
+    return slack_text.fit_view(view.to_dict() if isinstance(view, View) else view)

@@ -77,8 +77,9 @@ def summary_blocks(s: Snapshot) -> list[Block]:
 
 
 def summary_text(s: Snapshot) -> str:
-    """Plain fallback text for notifications."""
-    return f"{headline(s)} — {s.status.value}, {s.type.label}"
+    """Fallback text for notifications (mrkdwn like any message text, so the title is escaped)."""
+    title = f"{SEVERITY_ICON[s.severity]} #{s.number} {esc(s.title)}"
+    return f"{title} — {s.status.value}, {s.type.label}"
 
 
 def _fact_fields(s: Snapshot) -> list[MarkdownTextObject]:

@@ -14,6 +14,7 @@ from bot.slack.features import MODULES
 from bot.slack.features import incident as incident_feature
 from bot.slack.listening import UNORDERED, listen
 from bot.slack.subcommand import Invocation, Subcommand
+from bot.slack.text import esc
 
 
 def registry() -> dict[str, Subcommand]:
@@ -39,7 +40,8 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         sub = subcommands.get(name)
         if sub is None:
             await ack(
-                response_type="ephemeral", text=f"I don't know `{name[:40]}`. Try `/incident help`."
+                response_type="ephemeral",
+                text=f"I don't know `{esc(name[:40])}`. Try `/incident help`.",
             )
             return
         try:
