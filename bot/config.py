@@ -133,6 +133,25 @@ class Web(_Strict):
         return value.rstrip("/") if value else value
 
 
+class Storm(_Strict):
+    """The cap on incidents alerts open, and the pace of channel creation in Slack."""
+
+    max_new_incidents: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="Incidents one alert source may open per window; past it, new alert groups "
+        "attach to that source's alert-storm incident",
+    )
+    window_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    channels_per_minute: int = Field(
+        default=20,
+        ge=1,
+        le=100,
+        description="conversations.create calls per minute (Slack's Tier 2 allows about 20)",
+    )
+
+
 class Config(_Strict):
     routing: Routing = Field(default_factory=Routing)
     webhooks: Webhooks = Field(default_factory=Webhooks)
@@ -163,6 +182,7 @@ class Config(_Strict):
     eval_runner: str | None = Field(
         default=None, description="Name of the provider (kind eval_runner) behind 'Run evals'"
     )
+    storm: Storm = Field(default_factory=Storm)
 
 
 def load_config(path: Path | None) -> Config:

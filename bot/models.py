@@ -59,6 +59,7 @@ class Counter(Base):
 
 class Incident(Base):
     __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_source_declared", "alert_source", "declared_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
     title: Mapped[str] = mapped_column(String(300))
@@ -87,6 +88,37 @@ class Incident(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolve_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The monitor whose alert opened it (alert-opened incidents only): the storm cap counts these.
+    alert_source: Mapped[str | None] = mapped_column(String(20))
+
+
+class StormGroup(Base):
+    """An alert group that arrived past the storm cap and went to its source's storm incident.
+
+    Intake finds the storm incident for the group's next alerts by this key, set-based, as it
+    finds open incidents by their group key; `/incident split` opens it as its own incident.
+    """
+
+    __tablename__ = "storm_groups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(300), unique=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(300))
+    type: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(4))
+    feature: Mapped[str | None] = mapped_column(String(200))
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SlackCallSlot(Base):
+    """One paced Slack call made (e.g. conversations.create), for a limit shared by replicas."""
+
+    __tablename__ = "slack_call_slots"
+    __table_args__ = (Index("ix_slack_call_slots_method_at", "method", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    method: Mapped[str] = mapped_column(String(60))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class IncidentRole(Base):
@@ -134,6 +166,7 @@ class Alert(Base):
     __table_args__ = (
         Index("ix_alerts_incident_received", "incident_id", "received_at"),
         Index("ix_alerts_incident_dedupe", "incident_id", "dedupe_key"),
+        Index("ix_alerts_incident_group", "incident_id", "group_key"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("alert_deliveries.id"))
@@ -142,6 +175,7 @@ class Alert(Base):
     source: Mapped[Source] = mapped_column(EnumString(Source, 20))
     external_id: Mapped[str] = mapped_column(String(300))
     dedupe_key: Mapped[str] = mapped_column(String(300), index=True)
+    group_key: Mapped[str | None] = mapped_column(String(300))  # the incident group it routed to
     status: Mapped[AlertStatus] = mapped_column(EnumString(AlertStatus, 10))
     severity: Mapped[str | None] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
@@ -224,6 +258,8 @@ class DueWork(Base):
     # Set when work is scheduled again while it runs: that run may have read the old state, so
     # the work runs once more after it (on the same claim, never two runs at once).
     run_again: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Claimed lowest first among due work: channel openings by severity (P1 = 1) before the rest.
+    priority: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -81,6 +81,7 @@ class EventKind(StrEnum):
     ACTION_ITEM = "action_item"
     POSTMORTEM = "postmortem"
     PAGE = "page"
+    STORM = "storm"
 
 
 # Alerts

@@ -29,7 +29,13 @@ async def add_deliveries(
 
 
 def alert_row(
-    *, delivery_id: int, alert: NormalizedAlert, key: str, at: datetime, incident_id: int | None
+    *,
+    delivery_id: int,
+    alert: NormalizedAlert,
+    key: str,
+    at: datetime,
+    incident_id: int | None,
+    group_key: str | None = None,
 ) -> dict[str, Any]:
     """The stored columns of one alert (`key` is its content key)."""
     return dict(
@@ -38,6 +44,7 @@ def alert_row(
         source=alert.source,
         external_id=alert.external_id[:300],
         dedupe_key=alert.dedupe_key[:300],
+        group_key=group_key[:300] if group_key else None,
         status=alert.status,
         severity=(alert.severity or None) and alert.severity[:40],
         title=alert.title[:300],

@@ -71,7 +71,13 @@ async def schedule_opening(
     await queue.add_once(
         session=session,
         jobs=[
-            queue.NewJob(JobKind.OPEN_CHANNEL, key, now, incident_id=incident.id),
+            queue.NewJob(
+                JobKind.OPEN_CHANNEL,
+                key,
+                now,
+                incident_id=incident.id,
+                priority=incident_rules.channel_priority(incident.severity),
+            ),
             queue.NewJob(JobKind.ROLE_NUDGE, key, nudge_at, incident_id=incident.id),
         ],
     )

@@ -19,6 +19,7 @@ from bot.evals import store as eval_store
 from bot.evals.schemas import EvalIn
 from bot.flows import changes as change_flows
 from bot.flows import fix_validation, incidents, signal_points
+from bot.flows import storm as storm_flows
 from bot.incidents import store as incident_store
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
@@ -127,6 +128,7 @@ async def _store(
                 key=item.key,
                 at=now,
                 incident_id=incident.id if incident else None,
+                group_key=item.route.group_key,
             ),
         )
     stored = await alert_store.add_alerts(session=session, rows=list(rows.values()))
@@ -148,17 +150,18 @@ async def _group(
     """Give each stored alert its incident (opening one for a firing alert with none)."""
     touched: dict[int, Incident] = {}
     to_attach: dict[int, list[int]] = {}
+    cap = storm_flows.Cap(config, now)
     for item in items:
         if item.alert_id is None:
             continue
         incident = open_incidents.get(item.route.group_key)
         opened = False
         if incident is None:
-            incident, opened = await _incident_for_unattached(session, config, item, now)
+            incident, opened = await _incident_for_unattached(session, config, item, cap, now)
             if incident is None:
                 continue  # resolved, and no incident was ever opened for it: kept, unattached
             if incident.open_group_key:
-                open_incidents[incident.open_group_key] = incident
+                open_incidents[item.route.group_key] = incident  # its own, or its storm's
         if not item.stored_attached:
             to_attach.setdefault(incident.id, []).append(item.alert_id)
         item.incident, item.opened = incident, opened
@@ -170,12 +173,20 @@ async def _group(
 
 
 async def _incident_for_unattached(
-    session: AsyncSession, config: Config, item: _Item, now: datetime
+    session: AsyncSession, config: Config, item: _Item, cap: storm_flows.Cap, now: datetime
 ) -> tuple[Incident | None, bool]:
     if item.alert.status == AlertStatus.FIRING:
-        return await _open_from_alert(
+        source = item.alert.source.value
+        if not await cap.may_open(session, source):
+            return await storm_flows.attach_to_storm(
+                session=session, config=config, alert=item.alert, route=item.route, now=now
+            )
+        incident, opened = await _open_from_alert(
             session=session, config=config, alert=item.alert, route=item.route, now=now
         )
+        if opened:
+            cap.opened(source)
+        return incident, opened
     # A resolved notification is recorded on the incident it belonged to.
     latest = await incident_store.find_latest_by_group_key(
         session=session, group_key=item.route.group_key
@@ -205,6 +216,7 @@ async def _open_from_alert(
         group_key=route.group_key,
         responders=(*config.default_responders, *route.responders),
         first_alert_at=alert.starts_at or now,
+        alert_source=alert.source.value,
     )
     incident = await incident_store.create(session=session, new=new)
     if incident is not None:

@@ -69,3 +69,8 @@ def required_roles(incident_type: IncidentType) -> tuple[Role, ...]:
     """Roles an incident of this type must have filled."""
     base = (Role.COMMANDER, Role.COMMS, Role.ENGINEERING)
     return (*base, Role.SAFETY) if incident_type == IncidentType.SAFETY_VIOLATION else base
+
+
+def channel_priority(severity: str) -> int:
+    """Where an incident's channel opening stands among due work: P1 = 1 first, then P2, P3."""
+    return int(severity[1:]) if severity[1:].isdigit() else 9

@@ -14,10 +14,12 @@ from bot.evals import requests as eval_requests
 from bot.evals.requests import LoopState
 from bot.incidents import rules
 from bot.incidents import store as incident_store
+from bot.models import Incident
 from bot.paging import store as page_store
 from bot.paging.schemas import PageView
 from bot.playbook import store as playbook_store
 from bot.postmortem import documents as pm_documents
+from bot.storm import store as storm_store
 from bot.vocabulary import IncidentType, Obligation, Role, Severity, Status
 
 
@@ -33,6 +35,16 @@ class Deadline:
 
     due_at: datetime
     done_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Stormed:
+    """An alert group held by a storm incident, as its summary lists it (numbered from 1)."""
+
+    number: int
+    title: str
+    severity: Severity
+    alerts: int
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,7 @@ class Snapshot:
     pages: tuple[PageView, ...] = ()  # who was paged through PagerDuty, and how it stands
     postmortem_url: str | None = None  # the postmortem's canvas or file in Slack
     evals: LoopState | None = None  # the newest "Run evals" request and whether results came
+    stormed: tuple[Stormed, ...] = ()  # a storm incident's alert groups
 
     @property
     def empty_roles(self) -> list[Role]:
@@ -119,6 +132,17 @@ async def load(*, session: AsyncSession, incident_id: int, now: datetime | None 
         pages=await page_store.views(session=session, incident_id=incident_id),
         postmortem_url=await pm_documents.permalink(session=session, incident_id=incident_id),
         evals=await eval_requests.loop_state(session=session, incident=incident),
+        stormed=await _stormed(session, incident),
+    )
+
+
+async def _stormed(session: AsyncSession, incident: Incident) -> tuple[Stormed, ...]:
+    if not (incident.group_key or "").startswith("storm:"):
+        return ()
+    rows = await storm_store.groups(session=session, incident_id=incident.id)
+    return tuple(
+        Stormed(n, g.title, Severity(g.severity), count)
+        for n, (g, count) in enumerate(rows, start=1)
     )
 
 

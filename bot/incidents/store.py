@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import core_table, insert_ignoring_conflicts, insert_or_skip
 from bot.errors import NotFound
 from bot.incidents import rules
-from bot.models import Alert, Counter, Incident, IncidentRole, TimelineEvent
+from bot.models import Alert, Counter, Incident, IncidentRole, StormGroup, TimelineEvent
 from bot.vocabulary import EventKind, IncidentType, Role, Severity, Status
 
 
@@ -31,6 +31,7 @@ class NewIncident:
     responders: Sequence[str] = ()
     group_key: str | None = None
     first_alert_at: datetime | None = None
+    alert_source: str | None = None  # the monitor whose alert opened it
 
 
 async def next_number(*, session: AsyncSession, name: str = "incident") -> int:
@@ -70,8 +71,9 @@ def _incident_values(new: NewIncident, number: int) -> dict[str, Any]:
         "type": new.type.value,
         "severity": new.severity.value,
         "status": Status.TRIAGE.value,
-        "feature": new.feature,
-        "service": new.service,
+        "feature": new.feature[:200] if new.feature else None,
+        "service": new.service[:200] if new.service else None,
+        "alert_source": new.alert_source,
         "description": new.description,
         "labels": new.labels or {},
         "responders": list(new.responders),
@@ -118,11 +120,23 @@ async def find_open_by_group_key(*, session: AsyncSession, group_key: str) -> In
 async def open_by_group_keys(
     *, session: AsyncSession, group_keys: Collection[str]
 ) -> dict[str, Incident]:
-    """The open incident holding each of these group keys (those that have one)."""
+    """The open incident holding each of these group keys (those that have one).
+
+    A group that arrived in an alert storm belongs to its source's open storm incident.
+    """
     if not group_keys:
         return {}
-    stmt = select(Incident).where(Incident.open_group_key.in_(sorted(group_keys)))
-    return {i.open_group_key: i for i in await session.scalars(stmt) if i.open_group_key}
+    keys = sorted(group_keys)
+    stmt = select(Incident).where(Incident.open_group_key.in_(keys))
+    found = {i.open_group_key: i for i in await session.scalars(stmt) if i.open_group_key}
+    stormed = (
+        select(StormGroup.group_key, Incident)
+        .join(Incident, Incident.id == StormGroup.incident_id)
+        .where(StormGroup.group_key.in_(keys), Incident.open_group_key.is_not(None))
+    )
+    for key, incident in (await session.execute(stormed)).tuples():
+        found.setdefault(key, incident)
+    return found
 
 
 async def find_latest_by_group_key(*, session: AsyncSession, group_key: str) -> Incident | None:

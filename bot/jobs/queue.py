@@ -29,6 +29,7 @@ SCHEDULED = "due_work_scheduled"
 NOTIFIED = "due_work_notified"
 CHANNEL = "due_work"
 MAX_BACKOFF = timedelta(minutes=10)
+DEFAULT_PRIORITY = 100
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class NewJob:
     payload: dict[str, Any] = field(default_factory=dict)
     sequence_key: str | None = None
     incident_id: int | None = None
+    priority: int = DEFAULT_PRIORITY  # lower is claimed first among due work
 
 
 async def add_once(*, session: AsyncSession, jobs: Sequence[NewJob]) -> None:
@@ -131,6 +133,7 @@ async def add_once(*, session: AsyncSession, jobs: Sequence[NewJob]) -> None:
             "attempts": 0,
             "sequence_key": j.sequence_key,
             "incident_id": j.incident_id,
+            "priority": j.priority,
         }
         for j in jobs
     }
@@ -237,7 +240,8 @@ async def claim(
 ) -> list[Claimed]:
     """Claim due, unclaimed (or expired) work of these kinds, except what this worker runs.
 
-    Work waits while earlier work with its sequence key is unfinished.
+    Work waits while earlier work with its sequence key is unfinished. Among due work, lower
+    `priority` goes first (channel openings by severity), then the longest due.
     """
     earlier = aliased(DueWork)
     in_sequence = or_(
@@ -253,7 +257,7 @@ async def claim(
         .where(DueWork.done_at.is_(None), DueWork.due_at <= now)
         .where(or_(DueWork.claimed_until.is_(None), DueWork.claimed_until < now))
         .where(DueWork.kind.in_(list(kinds)), in_sequence)
-        .order_by(DueWork.due_at, DueWork.id)
+        .order_by(DueWork.priority, DueWork.due_at, DueWork.id)
         .limit(limit)
     )
     if running:
@@ -279,10 +283,11 @@ async def claim(
             DueWork.attempts,
             DueWork.created_at,
             DueWork.due_at,
+            DueWork.priority,
         )
         .execution_options(synchronize_session=False)
     )
-    rows = sorted((await session.execute(stmt)).all(), key=lambda r: (r.due_at, r.id))
+    rows = sorted((await session.execute(stmt)).all(), key=lambda r: (r.priority, r.due_at, r.id))
     return [
         Claimed(
             r.id,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.db import session_scope
 from bot.errors import NotYet
 from bot.flows import channels as channel_flows
+from bot.flows import storm as storm_flows
 from bot.incidents.snapshot import Snapshot
 from bot.jobs.handlers.common import Handler, JobEnv, once, slack_handlers
 from bot.jobs.kinds import JobKind
@@ -70,6 +71,7 @@ class _ChannelWork:
                 )
             if opening.channel_id is not None:
                 return
+            await self._paced(incident_id)
             try:
                 channel = await slack.create_channel(opening.name)
             except NameTaken:
@@ -86,6 +88,16 @@ class _ChannelWork:
                     name=channel.name,
                 )
             return
+
+    async def _paced(self, incident_id: int) -> None:
+        """Wait (without failing) for Slack's channel-creation pace and more severe incidents."""
+        deps = self.env.deps
+        async with session_scope(deps.sessions) as session:
+            wait = await storm_flows.channel_slot(
+                session=session, config=deps.config, incident_id=incident_id, now=deps.clock()
+            )
+        if wait > 0:
+            raise NotYet("waiting for Slack's channel-creation pace", retry_after=wait)
 
     async def _invite(self, snap: Snapshot) -> None:
         slack = self.env.need_slack()

@@ -72,6 +72,8 @@ def summary_blocks(s: Snapshot) -> list[Block]:
         blocks.append(ActionsBlock(block_id=BlockId.SUMMARY_ROLES, elements=_role_buttons(s)))
     if s.description:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(esc(s.description), 3000))))
+    if s.stormed:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_stormed(s))))
     blocks += [DividerBlock(), ContextBlock(elements=[MarkdownTextObject(text=_context(s))])]
     return blocks
 
@@ -80,6 +82,23 @@ def summary_text(s: Snapshot) -> str:
     """Fallback text for notifications (mrkdwn like any message text, so the title is escaped)."""
     title = f"{SEVERITY_ICON[s.severity]} #{s.number} {esc(s.title)}"
     return f"{title} — {s.status.value}, {s.type.label}"
+
+
+STORMED_SHOWN = 25
+
+
+def _stormed(s: Snapshot) -> str:
+    """The storm's alert groups, numbered for `/incident split <n>`."""
+    lines = [
+        f"{g.number}. {SEVERITY_ICON[g.severity]} {esc(clip(g.title, 80))} · {g.alerts} alert"
+        + ("s" if g.alerts != 1 else "")
+        for g in s.stormed[:STORMED_SHOWN]
+    ]
+    more = len(s.stormed) - STORMED_SHOWN
+    if more > 0:
+        lines.append(f"… and {more} more")
+    head = f"*Stormed alert groups* ({len(s.stormed)}) — `/incident split <n>` opens one on its own"
+    return clip(head + "\n" + "\n".join(lines), 3000)
 
 
 def _fact_fields(s: Snapshot) -> list[MarkdownTextObject]:

@@ -11,6 +11,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.slack.features import comms, evals, followup, paging, playbook, web
+from bot.slack.features import comms, evals, followup, paging, playbook, storm, web
 
-MODULES: tuple[ModuleType, ...] = (playbook, comms, followup, paging, evals, web)
+MODULES: tuple[ModuleType, ...] = (playbook, comms, followup, paging, evals, storm, web)
