@@ -79,6 +79,8 @@ def decode_json(raw: bytes) -> Any:
         ) from exc
     except RecursionError as exc:
         raise HTTPProblem(400, _too_deep()) from exc
+    except ValueError as exc:  # e.g. an integer literal of thousands of digits
+        raise HTTPProblem(400, f"malformed JSON: {str(exc)[:120]}") from exc
     if untrusted.could_be_deep(raw):
         try:
             untrusted.check_depth(value)

@@ -139,10 +139,13 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> JSO
     return JSONResponse({"error": f"{field}: {message}", "field": field or None}, status_code=422)
 
 
-async def _http_error(_: Request, exc: StarletteHTTPException) -> Response:
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     """Starlette's own errors (unknown route, wrong method) in the same shape."""
     if exc.status_code < 400:
         return Response(status_code=exc.status_code, headers=exc.headers)
+    log.warning(
+        "refused %s %s (%d): %s", request.method, request.url.path, exc.status_code, exc.detail
+    )
     body = {"error": str(exc.detail), "field": None}
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 

@@ -27,7 +27,10 @@ class ChangeIn(BaseModel):
     @field_validator("at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        return value.astimezone(UTC) if value else None
+        try:
+            return value.astimezone(UTC) if value else None
+        except OverflowError:
+            raise ValueError("is outside the dates UTC can hold") from None
 
     @model_validator(mode="after")
     def _needs_subject(self) -> ChangeIn:

@@ -76,7 +76,11 @@ def http_endpoint(app: AsyncApp, signing_secret: str) -> Callable[[Request], Awa
                 body=body, query=request.url.query, headers=headers
             )
         except (ValueError, RecursionError) as exc:
-            log.warning("refused a signed Slack request that does not parse: %s", exc)
+            log.warning("refused a signed Slack request that does not parse: %s", str(exc)[:200])
+            return JSONResponse({"error": "malformed body", "field": None}, status_code=400)
+        body_keys = bolt_request.body.keys() if isinstance(bolt_request.body, dict) else ()
+        if not {"type", "command", "ssl_check"} & set(body_keys):
+            log.warning("refused a signed Slack request that is no event, command or interaction")
             return JSONResponse({"error": "malformed body", "field": None}, status_code=400)
         return to_starlette_response(await app.async_dispatch(bolt_request))
 
