@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
@@ -138,3 +140,23 @@ async def test_work_that_opens_a_modal_does_not_wait_behind_its_channel(stage: S
     list_work, declare_work = sorted(await queued(stage), key=lambda row: row.id)
     assert list_work.sequence_key == "C_GENERAL"
     assert declare_work.sequence_key is None
+
+
+async def test_a_replay_with_a_new_timestamp_and_same_trigger_id_runs_once(stage: Stage) -> None:
+    trigger = stage.slack.issue_trigger_id("U_ALICE")
+    url = stage.slack.new_response_url(channel_id="C_GENERAL", user_id="U_ALICE")
+    for ts, name in ((int(time.time()) - 60, "general"), (int(time.time()), "general-renamed")):
+        replay = signing.slash_command(
+            stage.secret,
+            text="list",
+            user_id="U_ALICE",
+            channel_id="C_GENERAL",
+            channel_name=name,  # a re-encoded body: not byte-identical, the same command
+            trigger_id=trigger,
+            response_url=url,
+            ts=ts,
+        )
+        assert (await stage.send(replay)).status_code == 200
+    await stage.settle()
+    assert len(await queued(stage)) == 1
+    assert len(stage.slack.responses()) == 1
