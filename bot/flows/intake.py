@@ -179,7 +179,7 @@ async def _incident_for_unattached(
         source = item.alert.source.value
         if not await cap.may_open(session, source):
             return await storm_flows.attach_to_storm(
-                session=session, config=config, alert=item.alert, route=item.route, now=now
+                session=session, config=config, cap=cap, alert=item.alert, route=item.route, now=now
             )
         incident, opened = await _open_from_alert(
             session=session, config=config, alert=item.alert, route=item.route, now=now

@@ -39,6 +39,7 @@ class Cap:
     config: Config
     now: datetime
     left: dict[str, int] = field(default_factory=dict)
+    storms: dict[str, Incident] = field(default_factory=dict)  # source → its open storm
 
     async def may_open(self, session: AsyncSession, source: str) -> bool:
         """Whether `source` may open one more incident now."""
@@ -58,6 +59,7 @@ async def attach_to_storm(
     *,
     session: AsyncSession,
     config: Config,
+    cap: Cap,
     alert: NormalizedAlert,
     route: alert_rules.Route,
     now: datetime,
@@ -66,7 +68,9 @@ async def attach_to_storm(
     source = alert.source.value
     key = storm_store.storm_key(source)
     opened = False
-    storm = await incident_store.find_open_by_group_key(session=session, group_key=key)
+    storm = cap.storms.get(source) or await incident_store.find_open_by_group_key(
+        session=session, group_key=key
+    )
     if storm is None:
         storm = await incident_store.create(
             session=session, new=_storm_incident(config, alert, route, now)
@@ -92,6 +96,7 @@ async def attach_to_storm(
             "first_at": alert.starts_at or now,
         },
     )
+    cap.storms[source] = storm
     if route.severity < storm.severity:  # "P1" < "P2": the storm is as severe as its worst
         storm.severity = route.severity
     return storm, opened
