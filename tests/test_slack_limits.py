@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from bot.config import Config, Web
 from bot.sandbox import limits
+from bot.sandbox.stage import Stage
 from bot.slack import text
 
 
@@ -99,3 +103,28 @@ def test_text_topic_and_channel_name_limits() -> None:
     assert len(text.fit_text("t" * 50_000)) == 40_000
     assert len(text.fit_topic("t" * 300)) == 250
     assert len(text.fit_channel_name("inc-" + "x" * 100)) == 80
+
+
+@pytest.fixture
+def config() -> Config:
+    return Config(web=Web(public_url="https://bot.example"))
+
+
+async def test_a_long_description_is_clipped_with_a_link_to_the_whole(stage: Stage) -> None:
+    alert = {
+        "title": "Refund answers wrong <!channel>",
+        "description": "A long story. " * 600,
+        "labels": {"feature": "f" * 5000, "severity": "P2"},
+    }
+    assert (await stage.alert("generic", alert)).status_code == 202
+    await stage.settle()
+    [channel] = [c for c in stage.slack.workspace.channels.values() if c.name.startswith("inc-")]
+    [summary] = stage.slack.pins(channel.id)
+    payload = stage.slack.message_payload(summary)
+    sections = [
+        b["text"]["text"] for b in payload["blocks"] if b.get("text", {}).get("type") == "mrkdwn"
+    ]
+    [described] = [t for t in sections if t.startswith("A long story.")]
+    assert len(described) <= 3000
+    assert described.endswith("… <https://bot.example/ui/incidents/1|full text>")
+    assert "&lt;!channel&gt;" in payload["text"] and "<!channel>" not in payload["text"]

@@ -79,6 +79,7 @@ class Snapshot:
     postmortem_url: str | None = None  # the postmortem's canvas or file in Slack
     evals: LoopState | None = None  # the newest "Run evals" request and whether results came
     stormed: tuple[Stormed, ...] = ()  # a storm incident's alert groups
+    page_url: str | None = None  # the incident's web page, where text clipped in Slack is whole
 
     @property
     def empty_roles(self) -> list[Role]:

@@ -7,7 +7,7 @@ summary carries a key and is found again instead of posted twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.db import session_scope
 from bot.errors import NotYet
@@ -43,9 +43,11 @@ class _ChannelWork:
 
     async def _snapshot(self, incident_id: int) -> Snapshot:
         async with session_scope(self.env.deps.sessions) as session:
-            return await channel_flows.snapshot(
+            snap = await channel_flows.snapshot(
                 session=session, incident_id=incident_id, now=self.env.deps.clock()
             )
+        base = self.env.deps.config.web.public_url
+        return replace(snap, page_url=f"{base}/ui/incidents/{snap.number}") if base else snap
 
     async def open_channel(self, item: Claimed) -> None:
         """Create the channel, pin the summary, set the topic, invite responders."""

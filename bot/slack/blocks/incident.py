@@ -22,7 +22,7 @@ from bot.incidents.snapshot import Deadline, Snapshot
 from bot.slack import button_value
 from bot.slack.blocks.paging import page_words
 from bot.slack.ids import ActionId, BlockId
-from bot.slack.text import clip, esc, user, when
+from bot.slack.text import clip, esc, link, user, when
 from bot.vocabulary import Role, Severity, Status
 
 SEVERITY_ICON = {Severity.P1: "🔴", Severity.P2: "🟠", Severity.P3: "🟡"}
@@ -71,7 +71,7 @@ def summary_blocks(s: Snapshot) -> list[Block]:
     if s.empty_roles and s.status.is_open:
         blocks.append(ActionsBlock(block_id=BlockId.SUMMARY_ROLES, elements=_role_buttons(s)))
     if s.description:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(esc(s.description), 3000))))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_description(s))))
     if s.stormed:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_stormed(s))))
     blocks += [DividerBlock(), ContextBlock(elements=[MarkdownTextObject(text=_context(s))])]
@@ -87,6 +87,11 @@ def summary_text(s: Snapshot) -> str:
 STORMED_SHOWN = 25
 
 
+def _description(s: Snapshot) -> str:
+    more = link(s.page_url, "full text") if s.page_url else None
+    return clip(esc(s.description), 3000, more=more)
+
+
 def _stormed(s: Snapshot) -> str:
     """The storm's alert groups, numbered for `/incident split <n>`."""
     lines = [
@@ -96,7 +101,7 @@ def _stormed(s: Snapshot) -> str:
     ]
     more = len(s.stormed) - STORMED_SHOWN
     if more > 0:
-        lines.append(f"… and {more} more")
+        lines.append(f"… and {more} more" + (f" ({link(s.page_url, 'all')})" if s.page_url else ""))
     head = f"*Stormed alert groups* ({len(s.stormed)}) — `/incident split <n>` opens one on its own"
     return clip(head + "\n" + "\n".join(lines), 3000)
 
