@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 
 from sqlalchemy import func, select
 
@@ -75,8 +76,16 @@ def report(kind: str, name: str, outcome: Outcome) -> int:
 
 
 async def intake(kind: str, n_alerts: int, n_storm: int) -> None:
+    # 100 keys from one source: lift the storm cap, so each key opens its own incident here.
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as cfg:
+        cfg.write("storm: {max_new_incidents: 1000, channels_per_minute: 100}\n")
+        cfg.flush()
+        await _intake(kind, n_alerts, n_storm, cfg.name)
+
+
+async def _intake(kind: str, n_alerts: int, n_storm: int, config_path: str) -> None:
     async with database(kind) as db_url, FakeSlack() as slack:
-        env = env_for(db_url, slack)
+        env = env_for(db_url, slack, INCIDENTBOT_CONFIG=config_path)
         async with serve_process(env, role="web") as web, worker_process(env) as worker:
             url = web.url
             keys = [f"feature-{k}" for k in range(100)]

@@ -139,6 +139,8 @@ async def bot(kind: str, slack: FakeSlack, role: str = "web") -> AsyncIterator[s
     async with database(kind) as db_url:
         with tempfile.NamedTemporaryFile("w", suffix=".yaml") as cfg:
             cfg.write(f"default_responders: {RESPONDERS}\n")
+            # Every alert here is its own incident, as fast as they come: no storm cap or pace.
+            cfg.write("storm: {max_new_incidents: 10000, channels_per_minute: 100}\n")
             cfg.flush()
             env = {
                 "DATABASE_URL": db_url,

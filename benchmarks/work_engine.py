@@ -113,6 +113,8 @@ async def environment(kind: str, slack: FakeSlack) -> AsyncIterator[dict[str, st
             cfg.write(
                 f"default_responders: {json.dumps(RESPONDERS)}\n"
                 "channels: {announce: C_GENERAL}\nrole_nudge_minutes: 0\n"
+                # each alert is its own incident here: no storm cap or channel pace
+                "storm: {max_new_incidents: 10000, channels_per_minute: 100}\n"
             )
             cfg.flush()
             yield {
