@@ -37,6 +37,7 @@ OPTION_VALUE_MAX = 150
 OPTIONS_MAX = 100
 PLACEHOLDER_MAX = 150
 INPUT_LABEL_MAX = 2000
+INPUT_VALUE_MAX = 3000
 HINT_MAX = 2000
 CONFIRM_TITLE_MAX = 100
 CONFIRM_TEXT_MAX = 300
@@ -174,6 +175,9 @@ def _fit_element(element: JSON) -> None:
     _clip_text_obj(element, "placeholder", PLACEHOLDER_MAX)
     if isinstance(element.get("value"), str) and element.get("type") == "button":
         element["value"] = element["value"][:BUTTON_VALUE_MAX]
+    if isinstance(element.get("initial_value"), str):  # what a form shows typed in already
+        longest = element.get("max_length") or INPUT_VALUE_MAX
+        element["initial_value"] = element["initial_value"][: int(longest)]
     for key in ("options", "initial_options"):
         options = element.get(key)
         if isinstance(options, list):
