@@ -213,3 +213,21 @@ async def test_long_values_are_stored_clipped_not_refused(stage: Stage) -> None:
     await stage.settle()
     [channel] = [c for c in stage.slack.workspace.channels.values() if c.name.startswith("inc-")]
     assert len(channel.name) <= 80
+
+
+async def test_a_nul_typed_into_a_command_is_stored_replaced(stage: Stage) -> None:
+    headers = auth(stage) | {"Content-Type": "application/json"}
+    response = await stage.http.post(
+        "/alerts/generic", content=json.dumps(generic()), headers=headers
+    )
+    assert response.status_code == 202
+    await stage.settle()
+    [channel] = [c for c in stage.slack.workspace.channels.values() if c.name.startswith("inc-")]
+    channel.members.append("U_ALICE")
+    assert (await stage.command("note bad\x00byte", channel=channel.id)).status_code == 200
+    await stage.settle()
+    async with session_scope(stage.deps.sessions) as session:
+        notes = (
+            await session.scalars(select(TimelineEvent.text).where(TimelineEvent.kind == "note"))
+        ).all()
+    assert list(notes) == ["bad\ufffdbyte"]

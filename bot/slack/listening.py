@@ -32,6 +32,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_bolt.util.utils import get_arg_names_of_callable, get_name_for_callable
 
+from bot import untrusted
 from bot.batching import GroupCommit
 from bot.db import session_scope
 from bot.jobs import queue
@@ -53,7 +54,8 @@ class SlackRequest(AsyncBoltRequest):
     """bolt's request, but a form body that merely contains the word "payload" stays a form.
 
     bolt treats any form body containing "payload" as an interactivity payload, so
-    `/incident note payload was wrong` would parse to nothing and be answered 404.
+    `/incident note payload was wrong` would parse to nothing and be answered 404. And what
+    people typed comes with NUL and lone surrogates replaced, as every other input does.
     """
 
     def __init__(
@@ -65,12 +67,19 @@ class SlackRequest(AsyncBoltRequest):
         mode: str = "http",
     ) -> None:
         super().__init__(body=body, query=query, headers=headers, mode=mode)
-        if not isinstance(body, str) or self.body or body.startswith("{"):
-            return
-        params = dict(parse_qsl(body, keep_blank_values=True))
-        if "payload" not in params:
-            self.body = params
+        if isinstance(body, str) and not self.body and not body.startswith("{"):
+            params = dict(parse_qsl(body, keep_blank_values=True))
+            if "payload" not in params:
+                self.body = params
+                self.context = build_async_context(AsyncBoltContext({}), self.body)
+        if not isinstance(body, str) or _may_hold_nul_or_surrogate(body):
+            self.body = untrusted.clean_json(self.body)
             self.context = build_async_context(AsyncBoltContext({}), self.body)
+
+
+def _may_hold_nul_or_surrogate(body: str) -> bool:
+    """Only a %00 or a \\u escape (in a form, or in the JSON of an interaction) can carry one."""
+    return "%00" in body or "\\u" in body or "%5Cu" in body or "%5cu" in body
 
 
 @dataclass(frozen=True)
