@@ -123,9 +123,10 @@ def fit_message(blocks: list[JSON]) -> list[JSON]:
 
 def fit_view(view: JSON) -> JSON:
     """A modal or Home view within every Block Kit limit (100 blocks, 24-character title)."""
-    fitted = dict(view)
-    for key, limit in (("title", VIEW_TITLE_MAX), ("submit", VIEW_BUTTON_MAX)):
-        _clip_text_obj(fitted, key, limit)
+    fitted = {k: v for k, v in view.items() if k != "blocks"}
+    fitted = copy.deepcopy(fitted)
+    _clip_text_obj(fitted, "title", VIEW_TITLE_MAX)
+    _clip_text_obj(fitted, "submit", VIEW_BUTTON_MAX)
     _clip_text_obj(fitted, "close", VIEW_BUTTON_MAX)
     fitted["blocks"] = _fit_blocks(list(view.get("blocks") or []), SURFACE_MAX_BLOCKS)
     return fitted
