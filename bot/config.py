@@ -21,6 +21,7 @@ from bot.containment.schemas import Containment, Provider
 from bot.errors import ConfigError
 from bot.paging.schemas import Paging
 from bot.signals.schemas import Signals
+from bot.storm.schemas import Storm
 from bot.trackers.schemas import Tracker
 from bot.vocabulary import ActionKind, IncidentType, ItemEditor, Role, Severity
 
@@ -131,25 +132,6 @@ class Web(_Strict):
         if value is not None and not value.startswith(("https://", "http://")):
             raise ValueError("must start with https:// (or http:// for local use)")
         return value.rstrip("/") if value else value
-
-
-class Storm(_Strict):
-    """The cap on incidents alerts open, and the pace of channel creation in Slack."""
-
-    max_new_incidents: int = Field(
-        default=10,
-        ge=1,
-        le=10_000,
-        description="Incidents one alert source may open per window; past it, new alert groups "
-        "attach to that source's alert-storm incident",
-    )
-    window_minutes: int = Field(default=10, ge=1, le=24 * 60)
-    channels_per_minute: int = Field(
-        default=20,
-        ge=1,
-        le=100,
-        description="conversations.create calls per minute (Slack's Tier 2 allows about 20)",
-    )
 
 
 class Config(_Strict):

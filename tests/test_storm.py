@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import Config, Storm
+from bot.config import Config
 from bot.db import session_scope
 from bot.models import Alert, Incident, SlackCallSlot, StormGroup
 from bot.sandbox.stage import Stage
+from bot.storm.schemas import Storm
 from tests.support.followup import Clock, start_clock
 
 CAP, PACE = 10, 4

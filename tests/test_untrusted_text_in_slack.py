@@ -20,10 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import Channels, Config, Storm
+from bot.config import Channels, Config
 from bot.sandbox import signing
 from bot.sandbox.stage import Stage
 from bot.slack.ids import ActionId, BlockId
+from bot.storm.schemas import Storm
 from tests.support.vendor_payloads import load
 
 HOSTILE = [
