@@ -1,7 +1,7 @@
 """quality signals, charts, eval requests
 
 Revision ID: 0007
-Revises: 0008
+Revises: 0006
 Create Date: 2026-12-02 11:35:10.866954
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import bot.db
 
 revision: str = "0007"
-down_revision: str | None = "0008"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """due work runs again after its current run; Slack event ids kept with their queued work
 
-Revision ID: 0008
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-02 11:30:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import bot.db
 
-revision: str = "0008"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,6 +1,6 @@
 """storm groups, paced Slack calls, work priority
 
-Revision ID: 0006
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-02 11:07:56.632491
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import bot.db
 
-revision: str = "0006"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
