@@ -24,7 +24,7 @@ from benchmarks.common import database, figures, rss_mb, run
 from benchmarks.load import Outcome, Request, blast
 from bot.db import make_engine
 from bot.models import Alert, Incident
-from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.slack.fake_slack import FakeSlack
 from tests.support.processes import serve_process, worker_process
 
 TOKEN = "bench-token"

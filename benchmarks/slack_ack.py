@@ -27,8 +27,8 @@ import httpx
 
 from benchmarks.common import database, figures, run
 from benchmarks.load import Request, blast
-from bot.sandbox import signing
-from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.slack import signing
+from bot.sandbox.slack.fake_slack import FakeSlack
 from bot.slack.ids import ActionId
 from tests.support.processes import serve_process, worker_process
 

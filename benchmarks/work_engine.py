@@ -37,7 +37,7 @@ from bot.db import make_engine
 from bot.jobs.kinds import JobKind
 from bot.models import DueWork
 from bot.playbook.loader import builtin_playbooks, load_playbooks
-from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.slack.fake_slack import FakeSlack
 from bot.vocabulary import IncidentType
 from tests.support.processes import serve_process, worker_process
 

@@ -173,7 +173,7 @@ def demo(
     ),
 ) -> None:
     """Run a whole incident against the local Slack stand-in and print the transcript."""
-    from bot.sandbox import demo as sandbox_demo
+    from bot.sandbox.demo import runner as sandbox_demo
 
     sandbox_demo.main(socket_mode=socket_mode, out_dir=Path(out) if out else None)
 

@@ -16,7 +16,7 @@ import pytest
 
 from bot.config import Config
 from bot.deps import Deps
-from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.slack.fake_slack import FakeSlack
 from bot.sandbox.stage import Stage, serve
 from bot.settings import Settings
 from tests.support import dbs

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.config import Config
-from bot.sandbox import signing
+from bot.sandbox.slack import signing
 from bot.sandbox.stage import Stage
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from tests.support.followup import (

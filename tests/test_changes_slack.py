@@ -12,7 +12,7 @@ from bot.config import Config
 from bot.db import session_scope
 from bot.jobs.kinds import JobKind
 from bot.models import DueWork
-from bot.sandbox.model import Message
+from bot.sandbox.slack.model import Message
 from bot.sandbox.stage import Stage
 from tests.support.incident_channel import alert, incident_channel, timeline
 

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from bot import migrate
 from bot.db import make_engine
 from bot.models import Incident
-from bot.sandbox import demo
-from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.demo import runner as demo
+from bot.sandbox.slack.fake_slack import FakeSlack
 from tests.support.processes import serve_process, worker_process
 
 CLEAN_ENV = {

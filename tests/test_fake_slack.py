@@ -22,8 +22,8 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.sandbox import signing
-from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.slack import signing
+from bot.sandbox.slack.fake_slack import FakeSlack
 
 SECRET = "test-signing-secret"
 

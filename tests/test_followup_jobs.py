@@ -19,7 +19,7 @@ from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import DueWork, Incident
 from bot.postmortem import store as item_store
-from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.slack.fake_slack import FakeSlack
 from bot.sandbox.stage import Stage
 from bot.slack import runtime as slack_runtime
 from bot.vocabulary import ActionKind, IncidentType, Severity

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.db import session_scope
 from bot.models import Alert, AlertDelivery, Change, DueWork, EvalRun, Incident, TimelineEvent
-from bot.sandbox import signing
+from bot.sandbox.slack import signing
 from bot.sandbox.stage import Stage
 
 TABLES = (AlertDelivery, Alert, Incident, TimelineEvent, Change, EvalRun, DueWork)

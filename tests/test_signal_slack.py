@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot.config import Config
-from bot.sandbox import signing
+from bot.sandbox.slack import signing
 from bot.sandbox.stage import Stage
 from bot.slack.ids import ActionId
 from tests.support.followup import (

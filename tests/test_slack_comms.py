@@ -13,7 +13,7 @@ from bot.config import Config
 from bot.db import make_engine, make_sessionmaker, session_scope
 from bot.deps import Deps
 from bot.models import CommsDraft, CommsPublication, CommsVersion, Incident, TimelineEvent
-from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.slack.fake_slack import FakeSlack
 from bot.sandbox.stage import Stage, serve
 from bot.settings import Settings
 from bot.slack.ids import ActionId, BlockId, CallbackId

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from bot.config import Config
 from bot.db import session_scope
 from bot.models import ContainmentRun, Incident
-from bot.sandbox import signing
-from bot.sandbox.model import Message, View
+from bot.sandbox.slack import signing
+from bot.sandbox.slack.model import Message, View
 from bot.sandbox.stage import Stage
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from tests.support.incident_channel import (

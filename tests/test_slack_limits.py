@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.config import Config, Web
-from bot.sandbox import limits
+from bot.sandbox.slack import limits
 from bot.sandbox.stage import Stage
 from bot.slack import text
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.alerts.schemas import Routing, RoutingRule
 from bot.config import Config
-from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.slack.fake_slack import FakeSlack
 from bot.sandbox.stage import Stage
 from bot.slack.gateway import SlackGateway, make_client
 from bot.slack.ids import ActionId

@@ -8,7 +8,7 @@ import pytest
 
 from bot.flows.playbook import PhaseView
 from bot.playbook.schemas import Phase
-from bot.sandbox.limits import MESSAGE_MAX_BLOCKS
+from bot.sandbox.slack.limits import MESSAGE_MAX_BLOCKS
 from bot.sandbox.stage import Stage
 from bot.slack.blocks import playbook as playbook_blocks
 from bot.slack.ids import ActionId

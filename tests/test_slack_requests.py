@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.db import session_scope
 from bot.jobs.kinds import JobKind
 from bot.models import DueWork
-from bot.sandbox import signing
+from bot.sandbox.slack import signing
 from bot.sandbox.stage import Stage
 from bot.slack.listening import listen
 

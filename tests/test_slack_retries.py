@@ -10,8 +10,8 @@ import pytest
 from bot.config import Config
 from bot.db import make_engine, make_sessionmaker
 from bot.deps import Deps
-from bot.sandbox.fake_slack import FakeSlack
-from bot.sandbox.model import Message
+from bot.sandbox.slack.fake_slack import FakeSlack
+from bot.sandbox.slack.model import Message
 from bot.sandbox.stage import Stage, serve
 from bot.settings import Settings
 from bot.slack.gateway import PostKey

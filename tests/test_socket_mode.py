@@ -17,8 +17,8 @@ from bot.config import Config
 from bot.db import make_engine, make_sessionmaker, session_scope
 from bot.deps import Deps
 from bot.models import IncidentRole, TimelineEvent
-from bot.sandbox import socket_mode
-from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.slack import socket_mode
+from bot.sandbox.slack.fake_slack import FakeSlack
 from bot.sandbox.stage import Stage, serve
 from bot.settings import Settings
 from bot.slack.ids import ActionId

@@ -19,10 +19,10 @@ from bot.app import build_worker
 from bot.deps import Deps
 from bot.jobs.worker import Worker
 from bot.models import DueWork
-from bot.sandbox import signing
-from bot.sandbox import socket_mode as socket
-from bot.sandbox.fake_slack import FakeSlack
-from bot.sandbox.model import JSON
+from bot.sandbox.slack import signing
+from bot.sandbox.slack import socket_mode as socket
+from bot.sandbox.slack.fake_slack import FakeSlack
+from bot.sandbox.slack.model import JSON
 from bot.slack import runtime as slack_runtime
 from bot.slack.directory import SlackPeople
 from bot.web import create_app

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.sandbox import signing
+from bot.sandbox.slack import signing
 from bot.sandbox.stage import Stage
 from bot.slack.ids import ActionId, BlockId, CallbackId
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.db import session_scope
 from bot.models import ActionItem, Incident, TimelineEvent
-from bot.sandbox import signing
+from bot.sandbox.slack import signing
 from bot.sandbox.stage import Stage
 from bot.slack.ids import ActionId, BlockId
 

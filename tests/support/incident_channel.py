@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.db import session_scope
 from bot.models import IncidentRole, TimelineEvent
-from bot.sandbox.model import Message
+from bot.sandbox.slack.model import Message
 from bot.sandbox.stage import Stage
 from bot.slack.ids import BlockId
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from bot.sandbox.args import Args
-from bot.sandbox.limits import MESSAGE_MAX_TEXT, check_message_blocks
-from bot.sandbox.model import JSON, Channel, Ephemeral, Message, MessageVersion, SlackError, utcnow
-from bot.sandbox.workspace import Handler, Workspace
+from bot.sandbox.slack.args import Args
+from bot.sandbox.slack.limits import MESSAGE_MAX_TEXT, check_message_blocks
+from bot.sandbox.slack.model import (
+    JSON,
+    Channel,
+    Ephemeral,
+    Message,
+    MessageVersion,
+    SlackError,
+    utcnow,
+)
+from bot.sandbox.slack.workspace import Handler, Workspace
 
 
 def post_message(workspace: Workspace, args: Args) -> JSON:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import time
 
-from bot.sandbox.args import Args, paginate
-from bot.sandbox.limits import TOPIC_MAX
-from bot.sandbox.model import JSON, Channel, SlackError
-from bot.sandbox.workspace import Handler, Workspace
+from bot.sandbox.slack.args import Args, paginate
+from bot.sandbox.slack.limits import TOPIC_MAX
+from bot.sandbox.slack.model import JSON, Channel, SlackError
+from bot.sandbox.slack.workspace import Handler, Workspace
 
 NAME_MAX = 80
 _NAME_CHARS = re.compile(r"[a-z0-9_-]+")

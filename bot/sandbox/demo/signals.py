@@ -9,10 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.sandbox.demo_followup import _post_json
+from bot.sandbox.demo.followup import _post_json
 
 if TYPE_CHECKING:
-    from bot.sandbox.demo import Scene, Transcript
+    from bot.sandbox.demo.transcript import Scene, Transcript
     from bot.sandbox.stage import Stage
 
 FEATURE = "search-answers"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 import uuid
 
-from bot.sandbox.args import Args
-from bot.sandbox.limits import check_view
-from bot.sandbox.model import JSON, SlackError, View
-from bot.sandbox.workspace import Handler, Workspace
+from bot.sandbox.slack.args import Args
+from bot.sandbox.slack.limits import check_view
+from bot.sandbox.slack.model import JSON, SlackError, View
+from bot.sandbox.slack.workspace import Handler, Workspace
 
 MAX_STACK = 3
 

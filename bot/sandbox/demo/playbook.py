@@ -10,19 +10,19 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.containment.schemas import Provider
-from bot.sandbox import demo_core
+from bot.sandbox.demo import core
 from bot.sandbox.provider_standins import LaunchDarkly
 from bot.sandbox.stage import WEBHOOK_TOKEN
 from bot.slack.blocks.containment import TITLE as CONFIRM_TITLE
 from bot.slack.ids import ActionId, BlockId
 
 if TYPE_CHECKING:
-    from bot.sandbox.demo import Transcript
+    from bot.sandbox.demo.transcript import Transcript
     from bot.sandbox.stage import Stage
 
 LD_TOKEN = "api-demo-launchdarkly-token"
 FLAG = ("support", "support-assistant")
-FIRST_ALERT = datetime.fromisoformat(demo_core.ALERT["alerts"][0]["startsAt"])
+FIRST_ALERT = datetime.fromisoformat(core.ALERT["alerts"][0]["startsAt"])
 
 
 async def change_recorded(stage: Stage, t: Transcript) -> None:
@@ -48,7 +48,7 @@ async def change_recorded(stage: Stage, t: Transcript) -> None:
 async def step_done(stage: Stage, t: Transcript) -> None:
     """Carol reproduces the failure and ticks the step; the checklist updates in place."""
     t.scene("03:08 — Playbook: the failure is confirmed")
-    channel = demo_core.incident_channel(stage)
+    channel = core.incident_channel(stage)
     message, button = _button(stage, channel, "confirm-failure", ActionId.STEP_DONE)
     t.say("@carol clicks [Done] on “Reproduce the failure…” in the Triage checklist")
     await stage.click(
@@ -66,7 +66,7 @@ async def flag_off(stage: Stage, t: Transcript) -> None:
     t.scene("03:12 — Containment: turn the feature off (LaunchDarkly stand-in on 127.0.0.1)")
     async with LaunchDarkly(LD_TOKEN, {FLAG: {"production": True}}) as ld:
         _configure(stage, ld.url)
-        channel = demo_core.incident_channel(stage)
+        channel = core.incident_channel(stage)
         message, button = _button(stage, channel, "disable-feature", ActionId.CONTAINMENT_RUN)
         t.say("@alice clicks [⚡ Turn feature off] on the Mitigate checklist")
         views = len(stage.slack.views())

@@ -15,10 +15,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox import api_canvases
-from bot.sandbox.args import Args
-from bot.sandbox.model import JSON, File, Message, SlackError
-from bot.sandbox.workspace import Handler, Workspace
+from bot.sandbox.slack import api_canvases
+from bot.sandbox.slack.args import Args
+from bot.sandbox.slack.model import JSON, File, Message, SlackError
+from bot.sandbox.slack.workspace import Handler, Workspace
 
 UPLOAD_PATH = "/upload/v1/"
 MAX_LENGTH = 1_000_000_000

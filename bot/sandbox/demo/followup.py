@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from bot.sandbox import signing
-from bot.sandbox.demo_core import incident_channel
+from bot.sandbox.demo.core import incident_channel
+from bot.sandbox.slack import signing
 from bot.slack.ids import ActionId, BlockId
 
 if TYPE_CHECKING:
-    from bot.sandbox.demo import Scene, Transcript
+    from bot.sandbox.demo.transcript import Scene, Transcript
     from bot.sandbox.stage import Stage
 
 HEAD_LINES = 24

@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from bot.sandbox.model import JSON, SlackError
+from bot.sandbox.slack.model import JSON, SlackError
 
 T = TypeVar("T")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from bot.sandbox import signing
-from bot.sandbox.demo_core import incident_channel
+from bot.sandbox.demo.core import incident_channel
+from bot.sandbox.slack import signing
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
 if TYPE_CHECKING:
-    from bot.sandbox.demo import Transcript
+    from bot.sandbox.demo.transcript import Transcript
     from bot.sandbox.stage import Stage
 
 STATUS_CHANNEL = "C_STATUS"  # the Slack channel target configured in demo_config()

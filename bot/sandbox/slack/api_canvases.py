@@ -12,9 +12,9 @@ import json
 import time
 from typing import Any
 
-from bot.sandbox.args import Args
-from bot.sandbox.model import JSON, Canvas, SlackError
-from bot.sandbox.workspace import Handler, Workspace
+from bot.sandbox.slack.args import Args
+from bot.sandbox.slack.model import JSON, Canvas, SlackError
+from bot.sandbox.slack.workspace import Handler, Workspace
 
 MARKDOWN_MAX = 1_048_576
 OPERATIONS = {

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.sandbox.model import APP_ID, BOT_USER_ID, JSON, TEAM_DOMAIN, TEAM_ID, VERIFICATION_TOKEN
+from bot.sandbox.slack.model import (
+    APP_ID,
+    BOT_USER_ID,
+    JSON,
+    TEAM_DOMAIN,
+    TEAM_ID,
+    VERIFICATION_TOKEN,
+)
 
 FORM = "application/x-www-form-urlencoded"
 JSON_TYPE = "application/json"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.sandbox.limits import check_message_blocks
-from bot.sandbox.model import JSON, Message, MessageVersion, ResponsePost, ResponseUrl, utcnow
-from bot.sandbox.workspace import Workspace
+from bot.sandbox.slack.limits import check_message_blocks
+from bot.sandbox.slack.model import JSON, Message, MessageVersion, ResponsePost, ResponseUrl, utcnow
+from bot.sandbox.slack.workspace import Workspace
 
 
 def apply(workspace: Workspace, target: ResponseUrl, body: JSON) -> ResponsePost:

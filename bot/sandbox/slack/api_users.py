@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from bot.sandbox.args import Args, paginate
-from bot.sandbox.model import JSON, SlackError
-from bot.sandbox.workspace import Handler, Workspace
+from bot.sandbox.slack.args import Args, paginate
+from bot.sandbox.slack.model import JSON, SlackError
+from bot.sandbox.slack.workspace import Handler, Workspace
 
 
 def auth_test(workspace: Workspace, args: Args) -> JSON:

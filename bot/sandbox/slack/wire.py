@@ -10,9 +10,16 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox import api_canvases, api_chat, api_conversations, api_files, api_users, api_views
-from bot.sandbox.model import JSON
-from bot.sandbox.workspace import Handler
+from bot.sandbox.slack import (
+    api_canvases,
+    api_chat,
+    api_conversations,
+    api_files,
+    api_users,
+    api_views,
+)
+from bot.sandbox.slack.model import JSON
+from bot.sandbox.slack.workspace import Handler
 
 Reply = tuple[int, dict[str, str], JSON]
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from bot.slack.ids import ActionId
 
 if TYPE_CHECKING:
-    from bot.sandbox.demo import Transcript
+    from bot.sandbox.demo.transcript import Transcript
     from bot.sandbox.stage import Stage
 
 ALERT: dict[str, Any] = {

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
 
-from bot.sandbox.model import APP_ID, JSON
+from bot.sandbox.slack.model import APP_ID, JSON
 
 EVENTS = "events_api"
 INTERACTIVE = "interactive"

@@ -21,9 +21,9 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from bot.sandbox.args import Args
-from bot.sandbox.model import JSON, SlackError, User
-from bot.sandbox.workspace import Workspace
+from bot.sandbox.slack.args import Args
+from bot.sandbox.slack.model import JSON, SlackError, User
+from bot.sandbox.slack.workspace import Workspace
 
 CODE_TTL_S = 600
 ID_TOKEN_TTL_S = 300

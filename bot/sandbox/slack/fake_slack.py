@@ -15,10 +15,10 @@ from types import TracebackType
 
 from aiohttp import web
 
-from bot.sandbox import api_conversations, api_files, api_views, response_url, wire
-from bot.sandbox.api_openid import OpenIdProvider
-from bot.sandbox.args import Args
-from bot.sandbox.model import (
+from bot.sandbox.slack import api_conversations, api_files, api_views, response_url, wire
+from bot.sandbox.slack.api_openid import OpenIdProvider
+from bot.sandbox.slack.args import Args
+from bot.sandbox.slack.model import (
     JSON,
     Call,
     Channel,
@@ -32,9 +32,9 @@ from bot.sandbox.model import (
     View,
     utcnow,
 )
-from bot.sandbox.socket_mode import SocketMode
-from bot.sandbox.wire import Reply, read_args
-from bot.sandbox.workspace import Settings, Workspace, seed
+from bot.sandbox.slack.socket_mode import SocketMode
+from bot.sandbox.slack.wire import Reply, read_args
+from bot.sandbox.slack.workspace import Settings, Workspace, seed
 
 DEFAULT_TOKEN = "xoxb-fake-bot-token"
 DEFAULT_APP_TOKEN = "xapp-1-fake-app-token"

@@ -8,8 +8,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.sandbox.args import Args
-from bot.sandbox.model import (
+from bot.sandbox.slack.args import Args
+from bot.sandbox.slack.model import (
     APP_ID,
     BOT_ID,
     BOT_NAME,

@@ -1,0 +1,1 @@
+"""`incidentbot demo`: scenes of one incident, played against the local Slack stand-in."""
