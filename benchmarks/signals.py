@@ -23,6 +23,7 @@ import httpx
 from sqlalchemy import func, select
 
 from benchmarks.common import database, run
+from bot.api.app import create_app
 from bot.config import Config
 from bot.db import make_engine, make_sessionmaker, session_scope
 from bot.deps import Deps
@@ -33,7 +34,6 @@ from bot.models import Alert, SignalInbox
 from bot.sandbox.stage import serve_asgi
 from bot.settings import Settings
 from bot.signals.schemas import SignalBatch
-from bot.web import create_app
 
 TOKEN = "bench-token"
 T0 = datetime(2026, 11, 1, tzinfo=UTC)

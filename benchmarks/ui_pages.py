@@ -21,6 +21,7 @@ import httpx
 from sqlalchemy import insert
 
 from benchmarks.common import database, percentile
+from bot.api.app import create_app
 from bot.config import Config
 from bot.db import make_engine, make_sessionmaker, session_scope
 from bot.deps import Deps
@@ -29,7 +30,6 @@ from bot.models import ActionItem, Incident, IncidentRole, TimelineEvent
 from bot.sandbox.stage import serve_asgi
 from bot.settings import Settings
 from bot.vocabulary import ActionKind, ActionState, IncidentType, Role, Severity, Status
-from bot.web import create_app
 
 INCIDENTS = 1000
 ITEMS = 5000

@@ -14,6 +14,7 @@ from enum import StrEnum
 from fastapi import FastAPI
 
 from bot import checks, migrate
+from bot.api.app import create_app
 from bot.config import Config, load_config
 from bot.db import make_engine, make_sessionmaker
 from bot.deps import Deps, WebhookSecrets
@@ -24,7 +25,6 @@ from bot.settings import Settings
 from bot.slack import runtime as slack_runtime
 from bot.slack.directory import SlackPeople
 from bot.slack.runtime import SlackRuntime
-from bot.web import create_app
 
 # On SIGTERM, running work gets this long to finish before it is given back to other workers.
 STOP_GRACE_S = 1.0

@@ -85,7 +85,7 @@ async def deps(settings: Settings, config: Config) -> AsyncIterator[Deps]:
 @pytest.fixture
 async def server(deps: Deps) -> AsyncIterator[RunningServer]:
     """The real app served over HTTP on a free local port."""
-    from bot.web import create_app
+    from bot.api.app import create_app
 
     async with run_server(create_app(deps)) as running:
         yield running

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.api.app import create_app
 from bot.config import Config
 from bot.db import make_engine, make_sessionmaker
 from bot.deps import Deps
 from bot.settings import Settings
-from bot.web import create_app
 from tests.conftest import BACKEND, WEBHOOK_TOKEN
 from tests.support.server import RunningServer, run_server
 

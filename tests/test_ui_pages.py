@@ -60,7 +60,7 @@ def rows(page: str) -> list[str]:
 
 
 async def test_every_page_redirects_to_sign_in_without_a_session(stage: Stage) -> None:
-    from bot.web import create_app
+    from bot.api.app import create_app
 
     await seed(stage)
     found = set(route_paths(create_app(stage.deps).routes))

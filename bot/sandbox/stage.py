@@ -15,6 +15,7 @@ import uvicorn
 from sqlalchemy import select
 from starlette.types import ASGIApp
 
+from bot.api.app import create_app
 from bot.app import build_worker
 from bot.deps import Deps
 from bot.jobs.worker import Worker
@@ -25,7 +26,6 @@ from bot.sandbox.slack.fake_slack import FakeSlack
 from bot.sandbox.slack.model import JSON
 from bot.slack import runtime as slack_runtime
 from bot.slack.directory import SlackPeople
-from bot.web import create_app
 
 SIGNING_SECRET = "sandbox-signing-secret"
 WEBHOOK_TOKEN = "sandbox-webhook-token"

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from bot import api_followup
+from bot.api import followup
+from bot.api.errors import check_bearer
 from bot.db import session_scope
 from bot.deps import Deps
 from bot.errors import NotFound
 from bot.flows import signal_charts as chart_flows
-from bot.http_errors import check_bearer
 from bot.incidents import store as incident_store
 from bot.models import Incident
 from bot.signals import render
@@ -112,5 +112,5 @@ def router(deps: Deps) -> APIRouter:
         content = await asyncio.to_thread(render.png, data)
         return Response(content, media_type="image/png")
 
-    api.include_router(api_followup.router(deps))  # postmortems, action items
+    api.include_router(followup.router(deps))  # postmortems, action items
     return api

@@ -11,11 +11,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from bot.api.errors import HTTPProblem, decode_json, read_json_body
 from bot.db import session_scope
 from bot.deps import Deps
 from bot.errors import BadInput, BotError
 from bot.flows import tracker_webhooks
-from bot.http_errors import HTTPProblem, decode_json, read_json_body
 from bot.trackers import webhooks
 from bot.vocabulary import TrackerKind
 

@@ -1,6 +1,6 @@
 """The follow-up part of /api: the postmortem as Markdown and action items as JSON or CSV.
 
-Included by `bot.api.router`, so the same bearer token guards it and OpenAPI describes it.
+Included by `bot.api.incidents.router`, so the same bearer token guards it and OpenAPI describes it.
 """
 
 from __future__ import annotations

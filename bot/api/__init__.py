@@ -1,0 +1,1 @@
+"""The HTTP side: the FastAPI app, the machines' routes and the JSON API (pages are in bot/ui)."""
