@@ -60,16 +60,9 @@ async def preview(
     now: datetime,
 ) -> Editing:
     """Apply edited fields to the lines still as drafted, keeping the person's (nothing saved)."""
-    draft, latest, base = await comms_facts.editing_base(
-        session=session,
-        config=config,
-        incident_id=incident_id,
-        kind=kind,
-        draft_id=draft_id,
-        now=now,
+    draft, latest, merged = await _typed_over_fields(
+        session, config, templates, incident_id, kind, draft_id, typed, now
     )
-    scope = rules.update_scope(base, typed.changes)
-    merged = _merged(templates, kind, scope, typed)
     composed = compose(config, merged.draft)
     return editing_of(config, templates, incident_id, draft, latest, composed, merged.kept)
 
@@ -113,16 +106,9 @@ async def save(
     """Save the form as the draft's next version; the person's lines are kept as they are."""
     if not typed.title.strip() or not typed.text.strip():
         raise BadInput("The message needs a title and a text.", field="text")
-    _, _, base = await comms_facts.editing_base(
-        session=session,
-        config=config,
-        incident_id=incident_id,
-        kind=kind,
-        draft_id=draft_id,
-        now=now,
+    _, _, merged = await _typed_over_fields(
+        session, config, templates, incident_id, kind, draft_id, typed, now
     )
-    scope = rules.update_scope(base, typed.changes)
-    merged = _merged(templates, kind, scope, typed)
     row = await _draft_row(session, incident_id, kind, draft_id, merged.draft, actor, now)
     previous = await comms_store.latest_version(session=session, draft_id=row.id)
     lint = compose(config, merged.draft).lint
@@ -147,6 +133,29 @@ async def save(
 class _Merge:
     draft: Draft
     kept: tuple[str, ...]
+
+
+async def _typed_over_fields(
+    session: AsyncSession,
+    config: Config,
+    templates: Environment,
+    incident_id: int,
+    kind: CommsKind,
+    draft_id: int | None,
+    typed: Typed,
+    now: datetime,
+) -> tuple[CommsDraft | None, CommsVersion | None, _Merge]:
+    """The draft being edited, its newest version, and the typed text over the edited fields."""
+    draft, latest, base = await comms_facts.editing_base(
+        session=session,
+        config=config,
+        incident_id=incident_id,
+        kind=kind,
+        draft_id=draft_id,
+        now=now,
+    )
+    scope = rules.update_scope(base, typed.changes)
+    return draft, latest, _merged(templates, kind, scope, typed)
 
 
 def _merged(templates: Environment, kind: CommsKind, scope: Scope, typed: Typed) -> _Merge:

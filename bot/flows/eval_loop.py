@@ -16,6 +16,7 @@ from bot.containment import eval_runner
 from bot.containment.schemas import Outcome, Plan
 from bot.errors import BadInput, ConfigError
 from bot.evals import requests as eval_requests
+from bot.flows import summary
 from bot.incidents import store as incident_store
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
@@ -114,7 +115,7 @@ async def request(
         payload={"request": row.id},
         rearm=False,
     )
-    await _refresh(session, incident.id, now)
+    await summary.refresh_later_by_id(session=session, incident_id=incident.id, now=now)
     return Requested(row.id, incident.channel_id, built.description)
 
 
@@ -147,7 +148,7 @@ async def sent(
     row.status = eval_requests.SENT if outcome.ok else eval_requests.FAILED
     row.response, row.error, row.sent_at = outcome.body, outcome.error, now
     incident = await incident_store.get(session=session, incident_id=row.incident_id)
-    await _refresh(session, incident.id, now)
+    await summary.refresh_later_by_id(session=session, incident_id=incident.id, now=now)
     if outcome.ok:
         text = (
             f"🧪 Eval runner `{row.runner}` accepted the run (HTTP {outcome.status}). "
@@ -156,13 +157,3 @@ async def sent(
     else:
         text = f"⚠️ Eval runner `{row.runner}` failed: {outcome.error}. Click *Run evals* to retry."
     return Sent(incident.id, incident.channel_id, outcome.ok, text)
-
-
-async def _refresh(session: AsyncSession, incident_id: int, now: datetime) -> None:
-    await queue.schedule(
-        session=session,
-        kind=JobKind.REFRESH_SUMMARY,
-        subject_key=str(incident_id),
-        due_at=now,
-        incident_id=incident_id,
-    )

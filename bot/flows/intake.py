@@ -18,7 +18,7 @@ from bot.config import Config
 from bot.evals import store as eval_store
 from bot.evals.schemas import EvalIn
 from bot.flows import changes as change_flows
-from bot.flows import fix_validation, incidents, signal_points
+from bot.flows import fix_validation, incidents, signal_points, summary
 from bot.flows import storm as storm_flows
 from bot.incidents import store as incident_store
 from bot.jobs import queue
@@ -329,12 +329,7 @@ async def record_eval(*, session: AsyncSession, run: EvalIn, now: datetime) -> E
         incident_id = incident.id
     row = await eval_store.add(session=session, run=run, incident_id=incident_id, now=now)
     for incident_id in await fix_validation.eval_recorded(session=session, run=row, now=now):
-        await queue.schedule(  # the summary stops "waiting for the eval run"
-            session=session,
-            kind=JobKind.REFRESH_SUMMARY,
-            subject_key=str(incident_id),
-            due_at=now,
-            incident_id=incident_id,
-        )
+        # the summary stops "waiting for the eval run"
+        await summary.refresh_later_by_id(session=session, incident_id=incident_id, now=now)
     await signal_points.record_eval(session=session, run=row, now=now)
     return row

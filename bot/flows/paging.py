@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.errors import BadInput
+from bot.flows import summary
 from bot.incidents import store as incident_store
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
@@ -180,7 +181,7 @@ async def sent(
     row.sent, row.error, row.updated_at = state, None, now
     row.remote_id = remote_id or row.remote_id
     await _event(session, row.incident_id, "PagerDuty", now, f"Page of {row.target} {state.value}")
-    await _refresh_summary(session, row.incident_id, now)
+    await summary.refresh_later_by_id(session=session, incident_id=row.incident_id, now=now)
 
 
 async def failed(
@@ -193,17 +194,7 @@ async def failed(
     shown = f"{'retrying' if retrying else 'refused'}: {error}"[:2000]
     if row.error != shown:
         row.error, row.updated_at = shown, now
-        await _refresh_summary(session, row.incident_id, now)
-
-
-async def _refresh_summary(session: AsyncSession, incident_id: int, now: datetime) -> None:
-    await queue.schedule(
-        session=session,
-        kind=JobKind.REFRESH_SUMMARY,
-        subject_key=str(incident_id),
-        due_at=now,
-        incident_id=incident_id,
-    )
+        await summary.refresh_later_by_id(session=session, incident_id=row.incident_id, now=now)
 
 
 async def _event(

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.flows import summary
 from bot.incidents import store as incident_store
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
@@ -95,7 +96,7 @@ async def canvas_written(
     row.permalink = permalink or row.permalink
     row.synced_revision = max(row.synced_revision, revision)
     if first:
-        await _refresh_summary(session, incident_id, now)
+        await summary.refresh_later_by_id(session=session, incident_id=incident_id, now=now)
 
 
 async def use_files(*, session: AsyncSession, incident_id: int, why: str, now: datetime) -> None:
@@ -139,7 +140,7 @@ async def file_shared(
     row.kind, row.remote_id, row.pending_file_id = FILE, file_id, None
     row.permalink, row.updated_at = permalink, now
     row.synced_revision = max(row.synced_revision, revision)
-    await _refresh_summary(session, incident_id, now)
+    await summary.refresh_later_by_id(session=session, incident_id=incident_id, now=now)
     return previous
 
 
@@ -147,13 +148,3 @@ async def _locked(session: AsyncSession, incident_id: int) -> PostmortemDocument
     """The document row, locked after its incident (the order status changes take)."""
     await incident_store.get(session=session, incident_id=incident_id, lock=True)
     return await documents.get(session=session, incident_id=incident_id, lock=True)
-
-
-async def _refresh_summary(session: AsyncSession, incident_id: int, now: datetime) -> None:
-    await queue.schedule(
-        session=session,
-        kind=JobKind.REFRESH_SUMMARY,
-        subject_key=str(incident_id),
-        due_at=now,
-        incident_id=incident_id,
-    )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypedDict
 
+from jinja2 import Environment
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Config
 from bot.errors import BadInput, BotError
 from bot.flows import comms as comms_flows
 from bot.flows import comms_editing
@@ -17,8 +22,20 @@ from bot.slack.features.comms.opening import error_text, show_form
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.listening import HANDOFF, listen
 from bot.slack.text import clip, esc, user
+from bot.vocabulary import CommsKind
 
 Body = dict[str, Any]
+Recompute = Callable[[AsyncSession], Awaitable[Editing]]
+Reader = Callable[[SlackContext, Body, CommsMeta], Recompute]
+
+
+class _DraftArgs(TypedDict):
+    config: Config
+    templates: Environment
+    incident_id: int
+    kind: CommsKind
+    draft_id: int | None
+    now: datetime
 
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:
@@ -30,52 +47,60 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
 
 def _preview(ctx: SlackContext) -> Any:
     async def preview(body: Body) -> None:
-        view = body["view"]
-        meta = CommsMeta.model_validate_json(view["private_metadata"])
-        try:
-            typed = _typed(view, meta)
-            async with ctx.flow() as session:
-                editing = await comms_editing.preview(
-                    session=session,
-                    config=ctx.deps.config,
-                    templates=ctx.deps.templates,
-                    incident_id=meta.incident_id,
-                    kind=meta.kind,
-                    draft_id=meta.draft_id,
-                    typed=typed,
-                    now=ctx.deps.clock(),
-                )
-        except BotError as exc:
-            await _show_problem(ctx, view["id"], meta, exc)
-            return
-        await _reshow(ctx, view["id"], meta, editing)
+        await _recompute_and_reshow(ctx, body["view"], _previewed)
 
     return preview
 
 
 def _redraft(ctx: SlackContext) -> Any:
     async def redraft(body: Body) -> None:
-        view = body["view"]
-        meta = CommsMeta.model_validate_json(view["private_metadata"])
-        try:
-            changes = form.read(view).changes
-            async with ctx.flow() as session:
-                editing = await comms_editing.redraft(
-                    session=session,
-                    config=ctx.deps.config,
-                    templates=ctx.deps.templates,
-                    incident_id=meta.incident_id,
-                    kind=meta.kind,
-                    draft_id=meta.draft_id,
-                    changes=changes,
-                    now=ctx.deps.clock(),
-                )
-        except BotError as exc:
-            await _show_problem(ctx, view["id"], meta, exc)
-            return
-        await _reshow(ctx, view["id"], meta, editing)
+        await _recompute_and_reshow(ctx, body["view"], _redrafted)
 
     return redraft
+
+
+def _previewed(ctx: SlackContext, view: Body, meta: CommsMeta) -> Recompute:
+    """The typed text with the edited fields applied to the lines still as drafted."""
+    typed = _typed(view, meta)
+    return lambda session: comms_editing.preview(
+        session=session, typed=typed, **_draft_of(ctx, meta)
+    )
+
+
+def _redrafted(ctx: SlackContext, view: Body, meta: CommsMeta) -> Recompute:
+    """The whole text written afresh from the fields."""
+    changes = form.read(view).changes
+    return lambda session: comms_editing.redraft(
+        session=session, changes=changes, **_draft_of(ctx, meta)
+    )
+
+
+async def _recompute_and_reshow(ctx: SlackContext, view: Body, read: Reader) -> None:
+    """Read the form, recompute the text in a flow and show the form again.
+
+    A problem is shown at the top of the form, which keeps what the person typed.
+    """
+    meta = CommsMeta.model_validate_json(view["private_metadata"])
+    try:
+        recompute = read(ctx, view, meta)
+        async with ctx.flow() as session:
+            editing = await recompute(session)
+    except BotError as exc:
+        await _show_problem(ctx, view["id"], meta, exc)
+        return
+    await _reshow(ctx, view["id"], meta, editing)
+
+
+def _draft_of(ctx: SlackContext, meta: CommsMeta) -> _DraftArgs:
+    """The arguments naming the draft the form edits, with the bot's config and clock."""
+    return _DraftArgs(
+        config=ctx.deps.config,
+        templates=ctx.deps.templates,
+        incident_id=meta.incident_id,
+        kind=meta.kind,
+        draft_id=meta.draft_id,
+        now=ctx.deps.clock(),
+    )
 
 
 async def _reshow(ctx: SlackContext, view_id: str, meta: CommsMeta, editing: Editing) -> None:
@@ -133,15 +158,7 @@ def _save(ctx: SlackContext) -> Any:
             typed = _typed(view, meta)
             async with ctx.flow() as session:
                 saved = await comms_editing.save(
-                    session=session,
-                    config=ctx.deps.config,
-                    templates=ctx.deps.templates,
-                    incident_id=meta.incident_id,
-                    kind=meta.kind,
-                    draft_id=meta.draft_id,
-                    typed=typed,
-                    actor=user_id,
-                    now=ctx.deps.clock(),
+                    session=session, typed=typed, actor=user_id, **_draft_of(ctx, meta)
                 )
         except BotError as exc:
             await ack(
