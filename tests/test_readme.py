@@ -13,7 +13,7 @@ from bot.alerts.sources import parse
 from bot.checks import load_content
 from bot.config import Config
 from bot.signals.schemas import SignalsIn
-from bot.slack.listeners.commands import registry
+from bot.slack.incident_command import registry
 from bot.vocabulary import Source
 from tests.support import vendor_payloads
 

@@ -15,9 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.slack import errors, features, listening
+from bot.slack import errors, incident_command, listeners, listening
 from bot.slack.context import SlackContext
-from bot.slack.listeners import actions, commands, events, views
 
 log = logging.getLogger(__name__)
 MAX_AGE_S = 300  # Slack's replay window
@@ -39,7 +38,7 @@ def build_app(ctx: SlackContext, *, signing_secret: str) -> AsyncApp:
         raise_error_for_unhandled_request=False,
     )
     app.error(_error_handler)
-    for module in (commands, actions, views, events, *features.MODULES):
+    for module in (incident_command, *listeners.MODULES):
         module.register(app, ctx)
     return app
 

@@ -17,9 +17,9 @@ from bot.flows import comms_editing
 from bot.flows.comms import Editing
 from bot.slack.blocks.comms_modal import CommsMeta, field_block_id, text_block_id, title_block_id
 from bot.slack.context import SlackContext
-from bot.slack.features.comms import form
-from bot.slack.features.comms.opening import error_text, show_form
 from bot.slack.ids import ActionId, CallbackId
+from bot.slack.listeners.comms import form
+from bot.slack.listeners.comms.opening import error_text, show_form
 from bot.slack.listening import HANDOFF, listen
 from bot.slack.text import clip, esc, user
 from bot.vocabulary import CommsKind

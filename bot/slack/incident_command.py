@@ -10,16 +10,15 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from bot.errors import BadInput
 from bot.slack import command_text
 from bot.slack.context import SlackContext
-from bot.slack.features import MODULES
-from bot.slack.features import incident as incident_feature
+from bot.slack.listeners import MODULES
 from bot.slack.listening import UNORDERED, listen
 from bot.slack.subcommand import Invocation, Subcommand
 from bot.slack.text import esc
 
 
 def registry() -> dict[str, Subcommand]:
-    """Every subcommand of every feature, by name, with `help` listing them all."""
-    found = {s.name: s for m in (incident_feature, *MODULES) for s in m.SUBCOMMANDS}
+    """Every subcommand of every stage, by name, with `help` listing them all."""
+    found = {s.name: s for m in MODULES for s in m.SUBCOMMANDS}
     usages = [s.usage for s in found.values()] + ["`/incident help` — this list"]
 
     async def _help(ctx: SlackContext, call: Invocation) -> str:

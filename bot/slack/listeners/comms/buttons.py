@@ -16,9 +16,9 @@ from bot.slack.blocks.comms_modal import (
     override_modal,
 )
 from bot.slack.context import SlackContext
-from bot.slack.features.comms import editing
-from bot.slack.features.comms.opening import open_draft, open_form
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.listeners.comms import editing
+from bot.slack.listeners.comms.opening import open_draft, open_form
 from bot.slack.listening import ack_unordered, listen
 from bot.vocabulary import CommsKind
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack.context import SlackContext
-from bot.slack.features.playbook import changes, containment, steps
+from bot.slack.listeners.playbook import changes, containment, steps
 from bot.slack.subcommand import Subcommand
 
 SUBCOMMANDS: list[Subcommand] = [*changes.SUBCOMMANDS]
 
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:
-    """Register this feature's listeners."""
+    """Register this stage's listeners."""
     steps.register(app, ctx)
     containment.register(app, ctx)
