@@ -136,6 +136,7 @@ def install(app: FastAPI) -> None:
 
 
 async def problem_response(_: Request, exc: HTTPProblem) -> JSONResponse:
+    """Our own refusal, with its status and headers (a 401 asks for the bearer token)."""
     body: dict[str, Any] = {"error": exc.message, "field": exc.field}
     if exc.status < 500:
         log.warning("refused %s %s (%d): %s", _.method, _.url.path, exc.status, exc.message[:200])
@@ -165,15 +166,18 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
 
 
 async def unavailable_response(_: Request, exc: OperationalError) -> JSONResponse:
+    """503 when the database cannot be reached: nothing was stored, try again in 5 s."""
     log.warning("database unavailable: %s", str(exc.orig or exc).splitlines()[0][:300])
     body = {"error": "the database is unavailable right now; nothing was stored"}
     return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
 
 async def busy_response(_: Request, exc: PoolTimeout) -> JSONResponse:
+    """503 when every connection of the pool stayed in use: try again in 1 s."""
     body = {"error": f"the database is busy: no free connection within {POOL_TIMEOUT_S:g} s"}
     return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
 
 
 async def not_found_response(_: Request, exc: NotFound) -> JSONResponse:
+    """404 for what a flow did not find."""
     return JSONResponse({"error": str(exc), "field": None}, status_code=404)
