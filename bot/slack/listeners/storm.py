@@ -5,7 +5,6 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.errors import BadInput
-from bot.flows import incidents as incident_flows
 from bot.flows import storm as storm_flows
 from bot.slack.context import SlackContext
 from bot.slack.subcommand import Invocation, Reply, Subcommand
@@ -27,8 +26,7 @@ def _check(rest: str, usage: str) -> int:
 async def split(ctx: SlackContext, call: Invocation) -> Reply:
     """Split a stormed group out; the storm's channel is told, the new channel opens."""
     number = _check(call.rest, USAGE)
-    async with ctx.flow() as session:
-        storm = await incident_flows.in_channel(session=session, channel_id=call.channel_id)
+    async with ctx.incident_flow(call.channel_id) as (session, storm):
         new = await storm_flows.split(
             session=session,
             config=ctx.deps.config,
