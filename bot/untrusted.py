@@ -41,6 +41,12 @@ def may_need_cleaning(raw: bytes) -> bool:
     return b"\\u" in raw
 
 
+def form_may_need_cleaning(body: str) -> bool:
+    """The same for a Slack request body: only a %00 or a \\u escape (in a form, or in the JSON
+    of an interaction) can carry one."""
+    return "%00" in body or "\\u" in body or "%5Cu" in body or "%5cu" in body
+
+
 def could_be_deep(raw: bytes) -> bool:
     """Whether a JSON text has enough brackets to nest past the limit (a fast byte count)."""
     return raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH

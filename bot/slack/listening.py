@@ -72,14 +72,9 @@ class SlackRequest(AsyncBoltRequest):
             if "payload" not in params:
                 self.body = params
                 self.context = build_async_context(AsyncBoltContext({}), self.body)
-        if not isinstance(body, str) or _may_hold_nul_or_surrogate(body):
+        if not isinstance(body, str) or untrusted.form_may_need_cleaning(body):
             self.body = untrusted.clean_json(self.body)
             self.context = build_async_context(AsyncBoltContext({}), self.body)
-
-
-def _may_hold_nul_or_surrogate(body: str) -> bool:
-    """Only a %00 or a \\u escape (in a form, or in the JSON of an interaction) can carry one."""
-    return "%00" in body or "\\u" in body or "%5Cu" in body or "%5cu" in body
 
 
 @dataclass(frozen=True)
