@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from bot import checks, migrate
 from bot.api.app import create_app
 from bot.config import Config, load_config
-from bot.db import make_engine, make_sessionmaker
+from bot.db import make_engine, make_sessionmaker, warm_pool
 from bot.deps import Deps, WebhookSecrets
 from bot.errors import ConfigError
 from bot.jobs import handlers as job_handlers
@@ -129,10 +129,11 @@ def build_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await warm_pool(deps.engine, deps.settings.database_pool_size)
         if worker is not None:
             await worker.start(listen_url=listen_url(deps.settings))
         if runtime is not None:
-            await runtime.start_socket_mode()
+            await runtime.start()
         settle_memory()
         yield
         if runtime is not None:
@@ -176,6 +177,7 @@ async def run_worker(settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
+        await warm_pool(deps.engine, settings.database_pool_size)
         await worker.start(listen_url=listen_url(settings))
         settle_memory()
         await stop.wait()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -120,12 +120,23 @@ def make_engine(url: str, *, pool_size: int = 20, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
         kwargs.setdefault("pool_size", pool_size)
         kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_use_lifo", True)
         kwargs.setdefault("pool_timeout", POOL_TIMEOUT_S)
         kwargs.setdefault("pool_recycle", 1800)  # no pre-ping: it costs a round trip per request
         return create_async_engine(url, **kwargs)
     engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
     _serialize_sqlite_writes(engine)
     return engine
+
+
+async def warm_pool(engine: AsyncEngine, size: int) -> None:
+    """Open `size` pooled connections at start-up, so the first burst of requests (everyone
+    typing at once in a new incident) does not wait on PostgreSQL connecting. SQLite: nothing."""
+    if engine.dialect.name == "sqlite":
+        return
+    async with AsyncExitStack() as held:  # held together, so each one is a new connection
+        for _ in range(size):
+            await held.enter_async_context(engine.connect())
 
 
 def _serialize_sqlite_writes(engine: AsyncEngine) -> None:

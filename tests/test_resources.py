@@ -7,10 +7,11 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import text
 
 from bot.api.app import create_app
 from bot.config import Config
-from bot.db import make_engine, make_sessionmaker
+from bot.db import make_engine, make_sessionmaker, warm_pool
 from bot.deps import Deps
 from bot.settings import Settings
 from tests.conftest import BACKEND, WEBHOOK_TOKEN
@@ -66,3 +67,19 @@ async def test_no_access_log_unless_asked(
     caplog.set_level(logging.INFO, logger="incidentbot.access")
     await server.client.get("/healthz")
     assert not [r for r in caplog.records if r.name == "incidentbot.access"]
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="SQLite has no connection pool to warm")
+async def test_the_pool_is_opened_at_start_up_and_reused_most_recent_first(
+    settings: Settings,
+) -> None:
+    engine = make_engine(settings.database_url, pool_size=3)
+    try:
+        await warm_pool(engine, 3)
+        assert engine.pool.checkedin() == 3  # type: ignore[attr-defined]
+        async with engine.connect() as first:
+            first_pid = await first.scalar(text("SELECT pg_backend_pid()"))
+        async with engine.connect() as again:  # the one just used, its statements prepared
+            assert await again.scalar(text("SELECT pg_backend_pid()")) == first_pid
+    finally:
+        await engine.dispose()

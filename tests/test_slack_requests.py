@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -160,3 +161,11 @@ async def test_a_replay_with_a_new_timestamp_and_same_trigger_id_runs_once(stage
     await stage.settle()
     assert len(await queued(stage)) == 1
     assert len(stage.slack.responses()) == 1
+
+
+async def test_the_bot_asks_who_it_is_at_start_up_not_in_the_first_burst(stage: Stage) -> None:
+    assert len(stage.slack.calls("auth.test")) == 1  # the stage has started like `serve`
+    stage.deps.wake_worker = lambda: None
+    responses = await asyncio.gather(*(stage.send(list_command(stage)) for _ in range(20)))
+    assert {r.status_code for r in responses} == {200}
+    assert len(stage.slack.calls("auth.test")) == 1

@@ -243,7 +243,7 @@ async def serve(
     app = create_app(deps, runtime.endpoint(), SlackPeople(gateway.client))
     async with serve_asgi(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         try:
-            await runtime.start_socket_mode(ping_interval_s=SOCKET_PING_S)  # with an app token
+            await runtime.start(ping_interval_s=SOCKET_PING_S)  # with an app token
             yield Stage(deps, slack, runtime, worker, http)
         finally:
             await runtime.close()

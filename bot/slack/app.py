@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 MAX_AGE_S = 300  # Slack's replay window
 
 
-def build_app(ctx: SlackContext, *, signing_secret: str) -> AsyncApp:
+def build_app(ctx: SlackContext, *, signing_secret: str) -> listening.DurableApp:
     """Create the AsyncApp with middleware and every listener registered.
 
     Requests are verified by `http_endpoint` on the raw bytes before bolt parses them, so bolt's

@@ -17,20 +17,26 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from logging import Logger
 from typing import Any
 from urllib.parse import parse_qsl
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.kwargs_injection.async_utils import build_async_required_kwargs
 from slack_bolt.lazy_listener.async_runner import AsyncLazyListenerRunner
+from slack_bolt.middleware.authorization.async_single_team_authorization import (
+    AsyncSingleTeamAuthorization,
+)
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_bolt.util.utils import get_arg_names_of_callable, get_name_for_callable
+from slack_sdk.errors import SlackClientError
 
 from bot import untrusted
 from bot.batching import GroupCommit
@@ -40,6 +46,7 @@ from bot.jobs.kinds import JobKind
 from bot.slack.context import SlackContext
 from bot.slack.errors import LAST_TRY, guarded
 
+log = logging.getLogger(__name__)
 Listener = Callable[..., Awaitable[None]]
 LAZY_ONLY = "x-slack-bolt-lazy-only"
 LAZY_NAME = "x-slack-bolt-lazy-function-name"
@@ -163,6 +170,20 @@ class DurableApp(AsyncApp):
         runner._build_lazy_request = _same_request
         # Requests arriving together store their work in one transaction (group commit).
         self._stored: GroupCommit[list[queue.NewJob], None] = GroupCommit(self._store)
+
+    async def authorize_now(self) -> None:
+        """Ask Slack who the bot is (`auth.test`) at start-up, not on the first request.
+
+        bolt otherwise asks on the first request, and every request of the first burst (everyone
+        clicking in a new incident channel) calls `auth.test` and waits for it. When Slack cannot
+        be reached now, bolt asks on the first request as before.
+        """
+        for middleware in self._async_middleware_list:  # bolt offers no public way to this
+            if isinstance(middleware, AsyncSingleTeamAuthorization):
+                try:
+                    middleware.auth_test_result = await self.client.auth_test()
+                except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+                    log.warning("auth.test failed at start-up (%s); asking on first request", exc)
 
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
         """Dispatch; store the work the ack part left before returning the ack."""

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,7 +20,7 @@ from bot.slack.gateway import SlackGateway, make_client
 @dataclass
 class SlackRuntime:
     ctx: SlackContext
-    app: AsyncApp
+    app: listening.DurableApp
     signing_secret: str
     socket_mode: AsyncSocketModeHandler | None = None
 
@@ -33,12 +32,13 @@ class SlackRuntime:
         """Run the work part of a stored Slack request."""
         await listening.run_queued(self.app, payload, last_try=last_try)
 
-    async def start_socket_mode(self, *, ping_interval_s: float = 10.0) -> None:
-        """Connect over Socket Mode when an app token is configured.
+    async def start(self, *, ping_interval_s: float = 10.0) -> None:
+        """Learn who the bot is, then connect over Socket Mode when an app token is configured.
 
         slack-sdk pings every `ping_interval_s` and reconnects on its own when the connection
         drops or Slack asks for a refresh.
         """
+        await self.app.authorize_now()
         token = self.ctx.deps.settings.slack_app_token
         if token is not None and token.get_secret_value():
             self.socket_mode = AsyncSocketModeHandler(
