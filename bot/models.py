@@ -27,9 +27,11 @@ from bot.vocabulary import (
     AlertStatus,
     Audience,
     ChangeKind,
+    ChartPhase,
     CommsKind,
     DeliveryState,
     DraftState,
+    EvalRequestState,
     EventKind,
     IncidentType,
     Obligation,
@@ -89,7 +91,7 @@ class Incident(Base):
     resolve_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # The monitor whose alert opened it (alert-opened incidents only): the storm cap counts these.
-    alert_source: Mapped[str | None] = mapped_column(String(20))
+    alert_source: Mapped[Source | None] = mapped_column(EnumString(Source, 20))
 
 
 class StormGroup(Base):
@@ -103,10 +105,10 @@ class StormGroup(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     group_key: Mapped[str] = mapped_column(String(300), unique=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    source: Mapped[str] = mapped_column(String(20))
+    source: Mapped[Source] = mapped_column(EnumString(Source, 20))
     title: Mapped[str] = mapped_column(String(300))
-    type: Mapped[str] = mapped_column(String(40))
-    severity: Mapped[str] = mapped_column(String(4))
+    type: Mapped[IncidentType] = mapped_column(EnumString(IncidentType, 40))
+    severity: Mapped[Severity] = mapped_column(EnumString(Severity, 4))
     feature: Mapped[str | None] = mapped_column(String(200))
     first_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -242,6 +244,8 @@ class DueWork(Base):
         Index("ix_due_work_sequence", "sequence_key", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Plain text, not a JobKind: during a rolling deploy a newer release queues kinds an older
+    # worker does not know, and that worker must still read the table (it never claims them).
     kind: Mapped[str] = mapped_column(String(40))
     subject_key: Mapped[str] = mapped_column(String(200))
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
@@ -551,7 +555,7 @@ class SignalChart(Base):
     __table_args__ = (UniqueConstraint("incident_id", "phase"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    phase: Mapped[str] = mapped_column(String(10))  # opened | resolved
+    phase: Mapped[ChartPhase] = mapped_column(EnumString(ChartPhase, 10))
     file_id: Mapped[str | None] = mapped_column(String(40))  # known before it is shared
     permalink: Mapped[str | None] = mapped_column(String(500))
     shared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -566,7 +570,7 @@ class EvalRequest(Base):
     requested_by: Mapped[str] = mapped_column(String(80))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     runner: Mapped[str] = mapped_column(String(80))
-    status: Mapped[str] = mapped_column(String(20))  # queued | sent | failed
+    status: Mapped[EvalRequestState] = mapped_column(EnumString(EvalRequestState, 20))
     request: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     response: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)

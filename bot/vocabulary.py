@@ -277,3 +277,18 @@ class PageState(StrEnum):
         return {"triggered": "trigger", "acknowledged": "acknowledge", "resolved": "resolve"}[
             self.value
         ]
+
+
+class ChartPhase(StrEnum):
+    """When a control chart is shared in the incident channel."""
+
+    OPENED = "opened"
+    RESOLVED = "resolved"
+
+
+class EvalRequestState(StrEnum):
+    """Where one "Run evals" click stands with the eval runner."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"

@@ -10,8 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import EvalRequest, EvalRun, Incident
-
-QUEUED, SENT, FAILED = "queued", "sent", "failed"
+from bot.vocabulary import EvalRequestState
 
 
 @dataclass(frozen=True)
@@ -19,7 +18,7 @@ class LoopState:
     """The newest eval request of an incident and whether its results came back."""
 
     requested_at: datetime
-    status: str
+    status: EvalRequestState
     error: str | None
     results: tuple[int, int] | None  # (passed, total) of the first run since the request
 
@@ -39,7 +38,7 @@ async def add(
         requested_by=actor,
         requested_at=now,
         runner=runner,
-        status=QUEUED,
+        status=EvalRequestState.QUEUED,
         request=request,
     )
     session.add(row)

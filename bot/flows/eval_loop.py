@@ -21,7 +21,7 @@ from bot.incidents import store as incident_store
 from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.models import Change
-from bot.vocabulary import EventKind
+from bot.vocabulary import EvalRequestState, EventKind
 
 OFFER = "offer"
 
@@ -133,7 +133,7 @@ async def _versions(session: AsyncSession, feature: str, service: str | None) ->
 async def to_send(*, session: AsyncSession, request_id: int) -> Plan | None:
     """The call to make for a request; None once it was made (a repeat sends nothing)."""
     row = await eval_requests.get(session=session, request_id=request_id)
-    if row is None or row.status != eval_requests.QUEUED:
+    if row is None or row.status is not EvalRequestState.QUEUED:
         return None
     return Plan.model_validate(row.request)
 
@@ -143,9 +143,9 @@ async def sent(
 ) -> Sent | None:
     """Record the runner's answer; what to tell the channel."""
     row = await eval_requests.get(session=session, request_id=request_id)
-    if row is None or row.status != eval_requests.QUEUED:
+    if row is None or row.status is not EvalRequestState.QUEUED:
         return None
-    row.status = eval_requests.SENT if outcome.ok else eval_requests.FAILED
+    row.status = EvalRequestState.SENT if outcome.ok else EvalRequestState.FAILED
     row.response, row.error, row.sent_at = outcome.body, outcome.error, now
     incident = await incident_store.get(session=session, incident_id=row.incident_id)
     await summary.refresh_later_by_id(session=session, incident_id=incident.id, now=now)

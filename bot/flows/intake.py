@@ -216,7 +216,7 @@ async def _open_from_alert(
         group_key=route.group_key,
         responders=(*config.default_responders, *route.responders),
         first_alert_at=alert.starts_at or now,
-        alert_source=alert.source.value,
+        alert_source=alert.source,
     )
     incident = await incident_store.create(session=session, new=new)
     if incident is not None:

@@ -22,9 +22,8 @@ from bot.jobs.kinds import JobKind
 from bot.models import Alert, Change, EvalRun, Incident, SignalChart
 from bot.signals import alerting, charting
 from bot.signals import store as signal_store
-from bot.vocabulary import Source
+from bot.vocabulary import ChartPhase, Source
 
-OPENED, RESOLVED = "opened", "resolved"
 MAX_POINTS = 2000
 AFTER = timedelta(days=1)  # how far past the resolution the chart goes
 
@@ -36,18 +35,20 @@ class ChartJob:
     incident_id: int
     number: int
     channel_id: str | None
-    phase: str
+    phase: ChartPhase
     file_id: str | None
     shared: bool
 
 
-async def queue_chart(*, session: AsyncSession, number: int, phase: str, now: datetime) -> None:
+async def queue_chart(
+    *, session: AsyncSession, number: int, phase: ChartPhase, now: datetime
+) -> None:
     """Queue sharing the incident's chart in its channel for this phase (once)."""
     incident = await incident_store.get_by_number(session=session, number=number)
     await _queue(session, incident.id, phase, now)
 
 
-async def _queue(session: AsyncSession, incident_id: int, phase: str, now: datetime) -> None:
+async def _queue(session: AsyncSession, incident_id: int, phase: ChartPhase, now: datetime) -> None:
     await queue.schedule(
         session=session,
         kind=JobKind.CHART_UPLOAD,
@@ -62,7 +63,7 @@ async def _queue(session: AsyncSession, incident_id: int, phase: str, now: datet
 async def on_resolved(*, session: AsyncSession, incident: Incident, now: datetime) -> None:
     """An incident resolved: if a signal opened it, share the after chart."""
     if await _spc_alert(session, incident.id) is not None:
-        await _queue(session, incident.id, RESOLVED, now)
+        await _queue(session, incident.id, ChartPhase.RESOLVED, now)
 
 
 async def _spc_alert(session: AsyncSession, incident_id: int) -> Alert | None:
@@ -77,7 +78,7 @@ async def _spc_alert(session: AsyncSession, incident_id: int) -> Alert | None:
     return found
 
 
-async def job(*, session: AsyncSession, incident_id: int, phase: str) -> ChartJob:
+async def job(*, session: AsyncSession, incident_id: int, phase: ChartPhase) -> ChartJob:
     """Where the chart of this phase stands."""
     incident = await incident_store.get(session=session, incident_id=incident_id)
     row = await _row(session, incident_id, phase)
@@ -91,7 +92,7 @@ async def job(*, session: AsyncSession, incident_id: int, phase: str) -> ChartJo
     )
 
 
-async def _row(session: AsyncSession, incident_id: int, phase: str) -> SignalChart | None:
+async def _row(session: AsyncSession, incident_id: int, phase: ChartPhase) -> SignalChart | None:
     stmt = select(SignalChart).where(
         SignalChart.incident_id == incident_id, SignalChart.phase == phase
     )
@@ -100,7 +101,7 @@ async def _row(session: AsyncSession, incident_id: int, phase: str) -> SignalCha
 
 
 async def file_reserved(
-    *, session: AsyncSession, incident_id: int, phase: str, file_id: str
+    *, session: AsyncSession, incident_id: int, phase: ChartPhase, file_id: str
 ) -> None:
     """Keep the id of a chart file being uploaded, before it is shared."""
     await session.execute(
@@ -117,7 +118,7 @@ async def file_shared(
     *,
     session: AsyncSession,
     incident_id: int,
-    phase: str,
+    phase: ChartPhase,
     permalink: str | None,
     now: datetime,
 ) -> None:
@@ -136,10 +137,10 @@ async def links(*, session: AsyncSession, incident_id: int) -> list[tuple[str, s
     )
     rows = (await session.scalars(stmt)).all()
     titles = {
-        OPENED: "Control chart when the incident opened",
-        RESOLVED: "Control chart at resolve",
+        ChartPhase.OPENED: "Control chart when the incident opened",
+        ChartPhase.RESOLVED: "Control chart at resolve",
     }
-    return [(titles.get(r.phase, r.phase), r.permalink) for r in rows if r.permalink]
+    return [(titles[r.phase], r.permalink) for r in rows if r.permalink]
 
 
 async def chart(

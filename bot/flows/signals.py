@@ -25,7 +25,7 @@ from bot.flows import signal_charts as chart_flows
 from bot.models import Incident
 from bot.signals import alerting, rules
 from bot.signals import store as signal_store
-from bot.vocabulary import Source, Status
+from bot.vocabulary import ChartPhase, Source, Status
 
 DETECT_BATCH = 20_000
 
@@ -148,5 +148,5 @@ async def _raise(
     result.opened = list(ingested.opened)
     for number in ingested.opened:
         await chart_flows.queue_chart(
-            session=session, number=number, phase=chart_flows.OPENED, now=now
+            session=session, number=number, phase=ChartPhase.OPENED, now=now
         )

@@ -26,7 +26,7 @@ from bot.incidents import store as incident_store
 from bot.jobs.kinds import JobKind
 from bot.models import DueWork, Incident
 from bot.storm import store as storm_store
-from bot.vocabulary import EventKind, IncidentType, Role, Severity
+from bot.vocabulary import EventKind, Role
 
 CREATE_METHOD = "conversations.create"
 STUCK_AFTER_ATTEMPTS = 3  # an opening failing this often no longer holds back lower severities
@@ -90,8 +90,8 @@ async def attach_to_storm(
             "incident_id": storm.id,
             "source": source,
             "title": alert.title[:300],
-            "type": route.type.value,
-            "severity": route.severity.value,
+            "type": route.type,
+            "severity": route.severity,
             "feature": route.feature[:200] if route.feature else None,
             "first_at": alert.starts_at or now,
         },
@@ -147,8 +147,8 @@ async def split(
         session=session,
         new=incident_store.NewIncident(
             title=group.title,
-            type=IncidentType(group.type),
-            severity=Severity(group.severity),
+            type=group.type,
+            severity=group.severity,
             declared_by=actor,
             declared_at=now,
             feature=group.feature,

@@ -142,8 +142,7 @@ async def _stormed(session: AsyncSession, incident: Incident) -> tuple[Stormed, 
         return ()
     rows = await storm_store.groups(session=session, incident_id=incident.id)
     return tuple(
-        Stormed(n, g.title, Severity(g.severity), count)
-        for n, (g, count) in enumerate(rows, start=1)
+        Stormed(n, g.title, g.severity, count) for n, (g, count) in enumerate(rows, start=1)
     )
 
 

@@ -14,7 +14,7 @@ from bot.db import core_table, insert_ignoring_conflicts, insert_or_skip
 from bot.errors import NotFound
 from bot.incidents import rules
 from bot.models import Alert, Counter, Incident, IncidentRole, StormGroup, TimelineEvent
-from bot.vocabulary import EventKind, IncidentType, Role, Severity, Status
+from bot.vocabulary import EventKind, IncidentType, Role, Severity, Source, Status
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class NewIncident:
     responders: Sequence[str] = ()
     group_key: str | None = None
     first_alert_at: datetime | None = None
-    alert_source: str | None = None  # the monitor whose alert opened it
+    alert_source: Source | None = None  # the monitor whose alert opened it
 
 
 async def next_number(*, session: AsyncSession, name: str = "incident") -> int:

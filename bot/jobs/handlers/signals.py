@@ -17,6 +17,7 @@ from bot.jobs.queue import Claimed
 from bot.signals import render
 from bot.slack.blocks import signals as signal_blocks
 from bot.slack.documents import SlackDocuments
+from bot.vocabulary import ChartPhase
 
 
 def handlers(env: JobEnv) -> dict[JobKind, Handler]:
@@ -46,7 +47,7 @@ class _Work:
     async def chart(self, item: Claimed) -> None:
         """Share the incident's control chart in its channel (the upload is made once)."""
         assert item.incident_id is not None
-        deps, phase = self.env.deps, str(item.payload["phase"])
+        deps, phase = self.env.deps, ChartPhase(item.payload["phase"])
         async with session_scope(deps.sessions) as session:
             job = await chart_flows.job(session=session, incident_id=item.incident_id, phase=phase)
             data = await chart_flows.chart(

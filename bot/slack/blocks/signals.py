@@ -14,22 +14,23 @@ from bot.flows.eval_loop import Offer, Requested
 from bot.signals.charting import ChartData
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.text import clip, esc
+from bot.vocabulary import ChartPhase
 
 RUN_EVALS = "🧪 Run evals"
 
 
-def chart_title(chart: ChartData, phase: str) -> str:
+def chart_title(chart: ChartData, phase: ChartPhase) -> str:
     """The chart file's title."""
-    when = "at open" if phase == "opened" else "at resolve"
+    when = "at open" if phase is ChartPhase.OPENED else "at resolve"
     return clip(f"Control chart: {chart.title} of {chart.feature} {when}", 200)
 
 
-def chart_comment(chart: ChartData, phase: str) -> str:
+def chart_comment(chart: ChartData, phase: ChartPhase) -> str:
     """What the channel is told with the chart."""
     crossed = chart.crossings
     first = crossed[0] if crossed else None
     baseline = f"baseline mean {chart.mean:.3g}, σ {chart.sigma:.3g}"
-    if phase == "opened":
+    if phase is ChartPhase.OPENED:
         lead = f"📉 *{esc(chart.title)}* of `{esc(chart.feature)}` left its control limits"
     else:
         lead = f"📈 *{esc(chart.title)}* of `{esc(chart.feature)}` before and after the fix"
