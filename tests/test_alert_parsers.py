@@ -132,6 +132,12 @@ def test_non_object_body_is_rejected_for_every_source() -> None:
             parse(source, [load("generic.json")])
 
 
+def test_every_source_has_sample_payloads_and_generated_valid_bodies() -> None:
+    # A new parser needs its documented payloads in SAMPLES and a strategy in VALID_BODIES.
+    assert set(SAMPLES) == set(PARSERS)
+    assert set(VALID_BODIES) == set(PARSERS)
+
+
 def test_unknown_source_is_bad_input() -> None:
     assert bad_field("nagios", {"title": "x"}) == "source"  # type: ignore[arg-type]
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.alerts.sources import PARSERS
 from bot.db import session_scope
 from bot.models import Alert, AlertDelivery, Change, DueWork, EvalRun, Incident, TimelineEvent
 from bot.sandbox.slack import signing
@@ -44,8 +45,7 @@ def alert_bodies() -> list[tuple[str, bytes]]:
         json.dumps(generic(status=2**64)).encode(),
         b'{"title": "a", "title": ' + b"9" * 5000 + b"}",
     ]
-    sources = ["generic", "alertmanager", "grafana", "datadog", "pagerduty", "langfuse"]
-    return [(s, body) for s in sources for body in bad]
+    return [(source.value, body) for source in PARSERS for body in bad]
 
 
 def ledger_bodies() -> list[tuple[str, bytes]]:
