@@ -14,7 +14,7 @@ from jinja2 import Environment
 from bot.config import Config
 from bot.containment import clients as containment_clients
 from bot.containment import rules as containment_rules
-from bot.containment.schemas import IncidentFields, Outcome, Plan, Provider
+from bot.containment.schemas import IncidentFields, Outcome, Plan, Provider, ProviderKind
 from bot.containment.shown import shown_headers
 from bot.errors import BadInput, ConfigError
 from bot.templating import make_environment
@@ -541,6 +541,16 @@ def test_an_action_without_a_provider_is_a_config_error(jinja_env: Environment) 
     )
 
 
+def test_every_provider_kind_is_labelled_planned_and_run() -> None:
+    # A new kind needs an entry in each of these (and in _UNDOERS if it can be undone).
+    kinds = set(ProviderKind)
+    assert all(kind.label for kind in kinds)
+    assert set(containment_rules._PLANNERS) == kinds
+    assert set(containment_rules._SUPPORTED) == kinds
+    assert set(containment_clients._RUNNERS) == kinds
+    assert set(containment_rules._UNDOERS) <= kinds
+
+
 @pytest.mark.parametrize(
     ("provider", "action", "message"),
     [
@@ -593,10 +603,9 @@ def test_an_action_without_a_provider_is_a_config_error(jinja_env: Environment) 
             "provider `p` (webhook): environment variable NOPE is not set",
         ),
         (
-            Provider(kind="flagsmith", url="https://x.example"),
+            Provider(kind="no-such-kind", url="https://x.example"),
             "feature_flag_off",
-            "provider `p`: unknown kind `flagsmith`; "
-            "known: webhook, launchdarkly, unleash, langfuse, model_gateway, eval_runner",
+            f"provider `p`: unknown kind `no-such-kind`; known: {', '.join(ProviderKind)}",
         ),
     ],
 )
@@ -640,7 +649,7 @@ def test_check_lists_every_problem_and_passes_a_good_config(jinja_env: Environme
         providers={
             "ld": ld_provider("https://ld.example").model_copy(update={"token_env": "LD_MISSING"}),
             "hook": hook_provider("https://hooks.example", body='{"t": "{{ title }}"}'),
-            "odd": Provider(kind="flagsmith"),
+            "odd": Provider(kind="no-such-kind"),
         },
         actions={"feature_flag_off": "ld", "shed_load": "hook", "model_rollback": "gone"},
     )
@@ -648,7 +657,7 @@ def test_check_lists_every_problem_and_passes_a_good_config(jinja_env: Environme
 
     problems = containment_rules.validate_providers(broken, SECRETS, jinja_env)
 
-    assert problems[0].startswith("provider `odd`: unknown kind `flagsmith`")
+    assert problems[0].startswith("provider `odd`: unknown kind `no-such-kind`")
     assert problems[1:3] == [
         "provider `ld` (launchdarkly): environment variable LD_MISSING is not set",
         "provider `hook` (webhook): options.body is not JSON after rendering "
