@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from bot.alerts.sources import parse
+from bot.alerts.sources import PARSERS, parse
 from bot.checks import load_content
 from bot.config import Config
 from bot.signals.schemas import SignalsIn
@@ -58,6 +58,14 @@ def test_the_config_example_validates_with_its_providers_and_targets() -> None:
 def test_every_subcommand_is_documented() -> None:
     documented = set(re.findall(r"^\| `([a-z]+)", README, flags=re.M))
     assert set(registry()) - {"help"} <= documented
+
+
+def test_every_alert_source_is_documented() -> None:
+    http_row = next(line for line in README.splitlines() if "`POST /alerts/{source}`" in line)
+    pointing = section("## Pointing monitors at the bot").split("\n\n", 2)[1]
+    for source in PARSERS:
+        assert f"`{source}`" in http_row, source
+        assert f"`{source}`" in pointing, source
 
 
 def section(title: str) -> str:
