@@ -8,7 +8,10 @@ PostgreSQL store the same thing and neither fails on it.
 from __future__ import annotations
 
 import re
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime
 
 REPLACEMENT = "\ufffd"
 MAX_JSON_DEPTH = 64
@@ -68,3 +71,15 @@ def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
 def escape_markup(text: str) -> str:
     """Slack's escaping of &, < and > (for messages built below the Slack layer, e.g. usage)."""
     return clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def as_utc(value: datetime) -> datetime:
+    """An aware time from outside, in UTC; one UTC cannot hold (year 1 east of Greenwich, year
+    9999 west of it) is refused as invalid input rather than failing later."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the dates UTC can hold") from None
+
+
+UtcTime = Annotated[AwareDatetime, AfterValidator(as_utc)]  # a request field's time, in UTC

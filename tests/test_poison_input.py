@@ -13,11 +13,20 @@ from sqlalchemy import func, select
 
 from bot.alerts.sources import PARSERS
 from bot.db import session_scope
-from bot.models import Alert, AlertDelivery, Change, DueWork, EvalRun, Incident, TimelineEvent
+from bot.models import (
+    Alert,
+    AlertDelivery,
+    Change,
+    DueWork,
+    EvalRun,
+    Incident,
+    SignalPoint,
+    TimelineEvent,
+)
 from bot.sandbox.slack import signing
 from bot.sandbox.stage import Stage
 
-TABLES = (AlertDelivery, Alert, Incident, TimelineEvent, Change, EvalRun, DueWork)
+TABLES = (AlertDelivery, Alert, Incident, TimelineEvent, Change, EvalRun, SignalPoint, DueWork)
 DEEP = b"[" * 10_000 + b"]" * 10_000
 MEDIUM_DEEP = json.dumps({"title": "x", "labels": {}, "raw": json.loads("[" * 200 + "]" * 200)})
 
@@ -49,7 +58,9 @@ def alert_bodies() -> list[tuple[str, bytes]]:
 
 
 def ledger_bodies() -> list[tuple[str, bytes]]:
-    """(path, body) pairs /changes and /evals must refuse."""
+    """(path, body) pairs /changes, /evals and /signals must refuse."""
+    point = {"value": 0.9}
+    batch = {"signal": "groundedness", "feature": "support"}
     change = {"kind": "prompt", "feature": "support", "from": "v1", "to": "v2"}
     run = {"suite": "refunds", "feature": "support", "passed": 1, "total": 2}
     return [
@@ -65,6 +76,16 @@ def ledger_bodies() -> list[tuple[str, bytes]]:
         ("/evals", json.dumps(run | {"at": "9999-12-31T23:59:59-14:00"}).encode()),
         ("/evals", json.dumps(run | {"incident": -1}).encode()),
         ("/evals", json.dumps(run | {"versions": {"model": {"nested": 1}}}).encode()),
+        ("/signals", DEEP),
+        (
+            "/signals",
+            json.dumps(batch | {"points": [point | {"at": "0001-01-01T00:30+01:00"}]}).encode(),
+        ),
+        (
+            "/signals",
+            json.dumps(batch | {"points": [point | {"at": "9999-12-31T23:59-14:00"}]}).encode(),
+        ),
+        ("/signals", json.dumps(batch | {"points": [{"passed": 2**64, "total": 2**64}]}).encode()),
     ]
 
 

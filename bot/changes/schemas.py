@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
-
+from bot.untrusted import UtcTime
 from bot.vocabulary import ChangeKind
 
 
@@ -19,18 +18,10 @@ class ChangeIn(BaseModel):
     feature: str | None = Field(default=None, max_length=200)
     from_version: str | None = Field(default=None, alias="from", max_length=300)
     to_version: str | None = Field(default=None, alias="to", max_length=300)
-    at: AwareDatetime | None = Field(default=None, description="When it took effect; default now")
+    at: UtcTime | None = Field(default=None, description="When it took effect; default now")
     author: str | None = Field(default=None, max_length=200)
     link: str | None = Field(default=None, max_length=1000)
     description: str = Field(default="", max_length=4000)
-
-    @field_validator("at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        try:
-            return value.astimezone(UTC) if value else None
-        except OverflowError:
-            raise ValueError("is outside the dates UTC can hold") from None
 
     @model_validator(mode="after")
     def _needs_subject(self) -> ChangeIn:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from bot.untrusted import INT32_MAX
+from bot.untrusted import INT32_MAX, UtcTime
 
 
 class EvalIn(BaseModel):
@@ -18,20 +16,12 @@ class EvalIn(BaseModel):
     feature: str = Field(min_length=1, max_length=200)
     passed: int = Field(ge=0, le=INT32_MAX)
     total: int = Field(gt=0, le=INT32_MAX)
-    at: AwareDatetime | None = Field(default=None, description="When the run finished; default now")
+    at: UtcTime | None = Field(default=None, description="When the run finished; default now")
     versions: dict[str, str] = Field(default_factory=dict, description="e.g. model, prompt, index")
     incident: int | None = Field(
         default=None, ge=1, le=INT32_MAX, description="Incident number this run validates"
     )
     link: str | None = Field(default=None, max_length=1000)
-
-    @field_validator("at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        try:
-            return value.astimezone(UTC) if value else None
-        except OverflowError:
-            raise ValueError("is outside the dates UTC can hold") from None
 
     @model_validator(mode="after")
     def _passed_le_total(self) -> EvalIn:

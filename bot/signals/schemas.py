@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
-    field_validator,
     model_validator,
 )
 
+from bot.untrusted import INT32_MAX, UtcTime
 from bot.vocabulary import IncidentType, Severity
 
 NAME = r"^[A-Za-z0-9_.:/-]+$"
@@ -41,15 +39,10 @@ class _Strict(BaseModel):
 class PointIn(_Strict):
     """One point: a `value`, or a rate as `passed` out of `total`."""
 
-    at: AwareDatetime | None = Field(default=None, description="When it was measured; default now")
+    at: UtcTime | None = Field(default=None, description="When it was measured; default now")
     value: float | None = Field(default=None, allow_inf_nan=False)
-    passed: int | None = Field(default=None, ge=0)
-    total: int | None = Field(default=None, gt=0)
-
-    @field_validator("at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return value.astimezone(UTC) if value else None
+    passed: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    total: int | None = Field(default=None, gt=0, le=INT32_MAX)
 
     @model_validator(mode="after")
     def _value_or_rate(self) -> PointIn:
