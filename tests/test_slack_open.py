@@ -67,8 +67,9 @@ async def test_alert_opens_channel_with_summary(stage: Stage) -> None:
     assert pinned.blocks[0]["text"]["type"] == "plain_text"  # the title: never parsed as mrkdwn
     assert not any("<!channel>" in t for t in _mrkdwn_texts(pinned.blocks))
     assert "I'll be commander" in summary and "Langfuse traces" in summary
-    texts = [m.text for m in stage.slack.messages(channel)]
-    assert any("Could not invite" in t and "nobody@example.com" in t for t in texts)
+    posted = stage.slack.messages(channel)
+    assert posted[0].ts == pinned.ts  # the summary first, though invites ran alongside it
+    assert any("Could not invite" in m.text and "nobody@example.com" in m.text for m in posted)
     announced = [m.text for m in stage.slack.messages("C_GENERAL")]
     [announcement] = [t for t in announced if f"<#{channel}>" in t]
     assert "&lt;!channel&gt;" in announcement and "<!channel>" not in announcement

@@ -7,6 +7,7 @@ summary carries a key and is found again instead of posted twice.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 
 from bot.db import session_scope
@@ -55,25 +56,45 @@ class _ChannelWork:
         await self._ensure_channel(item.incident_id)
         snap = await self._snapshot(item.incident_id)
         assert snap.channel_id is not None
+        try:  # independent calls, made at once: the channel is ready sooner
+            async with asyncio.TaskGroup() as calls:
+                calls.create_task(self._pinned_summary(snap, retried=item.attempts > 1))
+                calls.create_task(self._sync_topic(snap))
+                invited = calls.create_task(self._invite(snap))
+        except* Exception as failed:  # the job is retried whole (each call is idempotent)
+            raise failed.exceptions[0] from None
+        if missing := invited.result():  # after the summary, which comes first in the channel
+            await self.env.need_slack().post(
+                snap.channel_id,
+                "⚠️ Could not invite: " + ", ".join(f"`{m}`" for m in missing),
+                once=PostKey(f"invite:{snap.id}", may_exist=True),
+            )
+
+    async def _pinned_summary(self, snap: Snapshot, *, retried: bool) -> None:
+        assert snap.channel_id is not None
         ts = snap.summary_ts
         if ts is None:
-            ts = await self._post_summary(snap, PostKey(f"summary:{snap.id}", item.attempts > 1))
+            ts = await self._post_summary(snap, PostKey(f"summary:{snap.id}", retried))
         await self.env.need_slack().pin(snap.channel_id, ts)  # pinning again is fine
-        await self._sync_topic(snap)
-        await self._invite(snap)
 
     async def _ensure_channel(self, incident_id: int) -> None:
         """The incident's channel: created under its reserved name, or adopted if it was."""
-        slack, prefix = self.env.need_slack(), self.env.deps.config.channels.prefix
+        deps, slack = self.env.deps, self.env.need_slack()
+        prefix = deps.config.channels.prefix
         taken: list[str] = []
         while True:
-            async with session_scope(self.env.deps.sessions) as session:
+            async with session_scope(deps.sessions) as session:
                 opening = await channel_flows.opening(
                     session=session, incident_id=incident_id, prefix=prefix, taken=taken
                 )
-            if opening.channel_id is not None:
-                return
-            await self._paced(incident_id)
+                if opening.channel_id is not None:
+                    return
+                # Slack's channel-creation pace, and more severe incidents first
+                wait = await storm_flows.channel_slot(
+                    session=session, config=deps.config, incident_id=incident_id, now=deps.clock()
+                )
+            if wait > 0:  # the reserved name is kept; waiting does not count as a failure
+                raise NotYet("waiting for Slack's channel-creation pace", retry_after=wait)
             try:
                 channel = await slack.create_channel(opening.name)
             except NameTaken:
@@ -82,7 +103,7 @@ class _ChannelWork:
                     taken.append(opening.name)  # someone else's channel: reserve another name
                     continue
                 channel = adopted  # created by an earlier attempt whose answer was lost
-            async with session_scope(self.env.deps.sessions) as session:
+            async with session_scope(deps.sessions) as session:
                 await channel_flows.channel_created(
                     session=session,
                     incident_id=incident_id,
@@ -91,32 +112,16 @@ class _ChannelWork:
                 )
             return
 
-    async def _paced(self, incident_id: int) -> None:
-        """Wait (without failing) for Slack's channel-creation pace and more severe incidents."""
-        deps = self.env.deps
-        async with session_scope(deps.sessions) as session:
-            wait = await storm_flows.channel_slot(
-                session=session, config=deps.config, incident_id=incident_id, now=deps.clock()
-            )
-        if wait > 0:
-            raise NotYet("waiting for Slack's channel-creation pace", retry_after=wait)
-
-    async def _invite(self, snap: Snapshot) -> None:
-        slack = self.env.need_slack()
+    async def _invite(self, snap: Snapshot) -> list[str]:
+        """Invite the responders; returns those who could not be invited."""
         assert snap.channel_id is not None
         users: list[str] = []
         unknown: list[str] = []
         for responder in dict.fromkeys(snap.responders):
             user_id = await self._resolve_user(responder)
             (users if user_id else unknown).append(user_id or responder)
-        refused = await slack.invite(snap.channel_id, users)
-        missing = unknown + refused
-        if missing:
-            await slack.post(
-                snap.channel_id,
-                "⚠️ Could not invite: " + ", ".join(f"`{m}`" for m in missing),
-                once=PostKey(f"invite:{snap.id}", may_exist=True),
-            )
+        refused = await self.env.need_slack().invite(snap.channel_id, users)
+        return unknown + refused
 
     async def _resolve_user(self, responder: str) -> str | None:
         if "@" in responder:
