@@ -76,6 +76,23 @@ async def database(kind: str) -> AsyncIterator[str]:
         await _pg(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+async def until_listening(db_url: str, timeout_s: float = 60) -> None:
+    """Wait until a worker LISTENs on the database (it has booted); SQLite: at once."""
+    if not db_url.startswith("postgresql"):
+        return
+    name = db_url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(PG_DSN)
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        query = "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN %'"
+        while not await conn.fetchval(query, name):
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("no worker is listening")
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+
+
 async def _drop_orphans() -> None:
     """Drop benchmark databases whose creating process is gone (a run killed with SIGKILL)."""
     conn = await asyncpg.connect(PG_DSN)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from benchmarks.common import database, figures, run
+from benchmarks.common import database, figures, run, until_listening
 from benchmarks.load import Request, blast
 from bot.sandbox.slack import signing
 from bot.sandbox.slack.fake_slack import FakeSlack
@@ -155,6 +155,7 @@ async def bot(kind: str, slack: FakeSlack, role: str = "web") -> AsyncIterator[s
                     yield web.url
                     return
                 async with worker_process(env):
+                    await until_listening(db_url)  # booted: timings start with a ready worker
                     yield web.url
 
 
