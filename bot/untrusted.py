@@ -17,6 +17,8 @@ REPLACEMENT = "\ufffd"
 MAX_JSON_DEPTH = 64
 INT32_MAX = 2**31 - 1  # INTEGER columns on PostgreSQL
 _BAD = re.compile("[\x00\ud800-\udfff]")
+# A person in Slack markup: <@U123> or <@U123|name> (the stand-in's ids have underscores, U_ALICE).
+MENTION = re.compile(r"<@(?P<id>[UW][A-Z0-9_]+)(?:\|[^>]*)?>")
 
 
 class TooDeep(ValueError):

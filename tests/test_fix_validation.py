@@ -17,8 +17,8 @@ from bot.evals.validation import (
     phase,
     window_of,
 )
-from bot.postmortem import commands
 from bot.sandbox.stage import Stage
+from bot.slack import followup_args
 from tests.support.followup import (
     contain,
     events,
@@ -131,20 +131,20 @@ def test_not_required_never_blocks() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", commands.ResolveArgs()),
-        ("rolled back v12", commands.ResolveArgs(note="rolled back v12")),
-        ("--override eval suite is down", commands.ResolveArgs(override="eval suite is down")),
-        ("--OVERRIDE a &lt;b&gt;", commands.ResolveArgs(override="a <b>")),
+        ("", followup_args.ResolveArgs()),
+        ("rolled back v12", followup_args.ResolveArgs(note="rolled back v12")),
+        ("--override eval suite is down", followup_args.ResolveArgs(override="eval suite is down")),
+        ("--OVERRIDE a &lt;b&gt;", followup_args.ResolveArgs(override="a <b>")),
     ],
 )
-def test_parse_resolve(text: str, expected: commands.ResolveArgs) -> None:
-    assert commands.parse_resolve(text) == expected
+def test_parse_resolve(text: str, expected: followup_args.ResolveArgs) -> None:
+    assert followup_args.parse_resolve(text) == expected
 
 
 @pytest.mark.parametrize("text", ["--override", "--override   ", "fixed --override because"])
 def test_parse_resolve_refuses_override_without_reason(text: str) -> None:
     with pytest.raises(BadInput, match="override"):
-        commands.parse_resolve(text)
+        followup_args.parse_resolve(text)
 
 
 # --- through Slack and HTTP --------------------------------------------------------------------

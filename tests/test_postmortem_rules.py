@@ -14,10 +14,11 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from bot.errors import BadInput, InvalidTransition
 from bot.evals import stats
-from bot.postmortem import commands, rules
+from bot.postmortem import rules
 from bot.postmortem.render import human_duration, render_postmortem
 from bot.postmortem.rules import ActionKind, ActionState
 from bot.postmortem.schemas import (
+    ActionAddArgs,
     ActionItemFacts,
     AlertSummary,
     ChangeFacts,
@@ -30,6 +31,7 @@ from bot.postmortem.schemas import (
     PostmortemFacts,
     TimelineEntry,
 )
+from bot.slack import followup_args
 from bot.vocabulary import EventKind, IncidentType, Role, Severity, Status
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -526,30 +528,30 @@ def test_empty_digest() -> None:
     [
         (
             '"Add refund-policy eval" <@U123ABC> due 2026-12-01 eval_case',
-            commands.ActionAddArgs(
+            ActionAddArgs(
                 "Add refund-policy eval", "U123ABC", date(2026, 12, 1), ActionKind.EVAL_CASE
             ),
         ),
         (
             "“Alert on faithfulness < 0.8” <@U9|bo> detection",
-            commands.ActionAddArgs("Alert on faithfulness < 0.8", "U9", None, ActionKind.DETECTION),
+            ActionAddArgs("Alert on faithfulness < 0.8", "U9", None, ActionKind.DETECTION),
         ),
         (
             '  "Runbook"  due 2026-01-02   <@W42>  RUNBOOK ',
-            commands.ActionAddArgs("Runbook", "W42", date(2026, 1, 2), ActionKind.RUNBOOK),
+            ActionAddArgs("Runbook", "W42", date(2026, 1, 2), ActionKind.RUNBOOK),
         ),
         (
             '"Block &lt;script&gt; &amp; \\"quotes\\"" <@U1>',
-            commands.ActionAddArgs('Block <script> & \\"quotes\\"', "U1", None, None),
+            ActionAddArgs('Block <script> & \\"quotes\\"', "U1", None, None),
         ),
         (
             '"Say "refund" right" <@U1>',
-            commands.ActionAddArgs('Say "refund" right', "U1", None, None),
+            ActionAddArgs('Say "refund" right', "U1", None, None),
         ),
     ],
 )
-def test_parse_action_add(text: str, expected: commands.ActionAddArgs) -> None:
-    assert commands.parse_action_add(text) == expected
+def test_parse_action_add(text: str, expected: ActionAddArgs) -> None:
+    assert followup_args.parse_action_add(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -574,10 +576,10 @@ def test_parse_action_add(text: str, expected: commands.ActionAddArgs) -> None:
 )
 def test_parse_action_add_rejects_with_usage(text: str, field: str) -> None:
     with pytest.raises(BadInput) as raised:
-        commands.parse_action_add(text)
+        followup_args.parse_action_add(text)
 
     assert raised.value.field == field
-    assert commands.USAGE_ACTION_ADD in str(raised.value)
+    assert followup_args.USAGE_ACTION_ADD in str(raised.value)
 
 
 # --- rendering ---------------------------------------------------------------------------------

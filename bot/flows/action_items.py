@@ -23,7 +23,7 @@ from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.postmortem import rules
 from bot.postmortem import store as item_store
-from bot.postmortem.commands import ActionAddArgs, ActionsQuery, Scope
+from bot.postmortem.schemas import ActionAddArgs, ActionsQuery, Scope
 from bot.postmortem.store import ItemFilter, ItemRecord
 from bot.vocabulary import ActionKind, ActionState, EventKind
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -32,13 +31,13 @@ from bot.postmortem.schemas import (
     TimelineEntry,
 )
 from bot.postmortem.store import ItemFilter
+from bot.untrusted import MENTION
 from bot.vocabulary import EventKind, PostmortemState
 
 CHANGES_BEFORE = timedelta(days=3)  # how far before the first signal the ledger is searched
 SAMPLE_KEYS = ("output", "expected")
 NOTE_KINDS = (EventKind.NOTE.value, EventKind.PINNED.value)
 MAX_ALERTS = 5000
-MENTION = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>")
 
 
 async def gather(

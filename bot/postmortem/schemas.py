@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 
 from bot.vocabulary import (
     ActionKind,
@@ -152,3 +153,27 @@ class PostmortemFacts:
     notes: str | None = None
     # Action item kinds publishing needs (the config's `followup.publish_requires`).
     required_kinds: tuple[ActionKind, ...] = (ActionKind.EVAL_CASE, ActionKind.DETECTION)
+
+
+@dataclass(frozen=True)
+class ActionAddArgs:
+    """A parsed `/incident action add`; `due` and `kind` are None when not given."""
+
+    text: str
+    owner_id: str
+    due: date | None = None
+    kind: ActionKind | None = None
+
+
+class Scope(StrEnum):
+    HERE = "here"  # this incident's items in its channel, else the caller's own
+    MINE = "mine"
+    OVERDUE = "overdue"
+    USER = "user"
+    TEAM = "team"
+
+
+@dataclass(frozen=True)
+class ActionsQuery:
+    scope: Scope
+    value: str | None = None

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from bot.errors import BadInput
-from bot.untrusted import escape_markup
+from bot.untrusted import MENTION, escape_markup
 from bot.vocabulary import IncidentType, Role, Severity
-
-MENTION = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$")
 
 
 def split(text: str) -> tuple[str, str]:
@@ -25,7 +22,7 @@ def help_text(usages: Iterable[str]) -> str:
 
 def mention(word: str, usage: str) -> str:
     """The user id in a Slack mention (`<@U123>` or `<@U123|name>`), or BadInput with usage."""
-    match = MENTION.match(word)
+    match = MENTION.fullmatch(word)
     if match is None:
         raise BadInput(f"Mention the person with @. Usage: {usage}")
     return match.group(1)

@@ -16,10 +16,12 @@ from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
+from bot import untrusted
 from bot.identity import Person
 from bot.templating import format_duration, format_when
 
-MENTION = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>|(?<![\w@])@([UW][A-Z0-9_]{2,})\b")
+# a Slack mention, or an id typed as @U… (in text written outside Slack)
+MENTION = re.compile(untrusted.MENTION.pattern + r"|(?<![\w@])@([UW][A-Z0-9_]{2,})\b")
 SLACK_LINK = re.compile(r"<(https?://[^|>\s]+)(?:\|([^>]*))?>|<#[CG][A-Z0-9_]+\|([^>]*)>")
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 

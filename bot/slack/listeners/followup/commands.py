@@ -9,8 +9,8 @@ from bot.flows import action_items as item_flows
 from bot.flows import durations as duration_flows
 from bot.flows import postmortem as postmortem_flows
 from bot.incidents import store as incident_store
-from bot.postmortem import commands
-from bot.postmortem.commands import Scope
+from bot.postmortem.schemas import ActionAddArgs, ActionsQuery, Scope
+from bot.slack import followup_args
 from bot.slack.blocks import followup_text
 from bot.slack.context import SlackContext
 from bot.slack.subcommand import Invocation, Reply, Subcommand
@@ -18,15 +18,17 @@ from bot.vocabulary import PostmortemState
 
 USAGE = {
     "action": (
-        f"`{commands.USAGE_ACTION_ADD}` — add a postmortem action item; "
-        f"`{commands.USAGE_ACTION_DUE}` — move its due date"
+        f"`{followup_args.USAGE_ACTION_ADD}` — add a postmortem action item; "
+        f"`{followup_args.USAGE_ACTION_DUE}` — move its due date"
     ),
-    "actions": f"`{commands.USAGE_ACTIONS}` — list action items (this incident's in its channel)",
+    "actions": (
+        f"`{followup_args.USAGE_ACTIONS}` — list action items (this incident's in its channel)"
+    ),
     "postmortem": (
-        f"`{commands.USAGE_POSTMORTEM}` — write the postmortem to the channel's canvas, put it "
-        "in review, publish it"
+        f"`{followup_args.USAGE_POSTMORTEM}` — write the postmortem to the channel's canvas, "
+        "put it in review, publish it"
     ),
-    "stats": f"`{commands.USAGE_STATS}` — time to detect, acknowledge, contain, resolve",
+    "stats": f"`{followup_args.USAGE_STATS}` — time to detect, acknowledge, contain, resolve",
 }
 
 
@@ -34,9 +36,9 @@ def check_action(rest: str, usage: str) -> object:
     """Check `/incident action add …` or `… due …` before acking."""
     verb, _, args = rest.partition(" ")
     if verb.lower() == "add":
-        return commands.parse_action_add(args)
+        return followup_args.parse_action_add(args)
     if verb.lower() == "due":
-        return commands.parse_action_due(args)
+        return followup_args.parse_action_due(args)
     raise BadInput(f"Usage: {usage}")
 
 
@@ -44,7 +46,7 @@ async def action(ctx: SlackContext, call: Invocation) -> Reply:
     """Add an action item in an incident channel, or move an item's due date."""
     parsed = check_action(call.rest, USAGE["action"])
     now = ctx.deps.clock()
-    if isinstance(parsed, commands.ActionDueArgs):
+    if isinstance(parsed, followup_args.ActionDueArgs):
         async with ctx.flow() as session:
             item = await item_flows.change_due(
                 session=session,
@@ -55,7 +57,7 @@ async def action(ctx: SlackContext, call: Invocation) -> Reply:
                 now=now,
             )
         return f"📅 Action item #{item.id} is now due {item.due}; reminders moved with it."
-    assert isinstance(parsed, commands.ActionAddArgs)
+    assert isinstance(parsed, ActionAddArgs)
     async with ctx.incident_flow(call.channel_id) as (session, incident):
         item = await item_flows.add(
             session=session,
@@ -70,7 +72,7 @@ async def action(ctx: SlackContext, call: Invocation) -> Reply:
 
 async def actions(ctx: SlackContext, call: Invocation) -> Reply:
     """List action items: this incident's, mine, overdue, someone's or a team's."""
-    query = commands.parse_actions(call.rest)
+    query = followup_args.parse_actions(call.rest)
     now = ctx.deps.clock()
     async with ctx.flow() as session:
         incident = await incident_store.get_by_channel(session=session, channel_id=call.channel_id)
@@ -86,7 +88,7 @@ async def actions(ctx: SlackContext, call: Invocation) -> Reply:
     return followup_text.actions_list(title, items, item_flows.today(ctx.deps.config, now))
 
 
-def _title(query: commands.ActionsQuery, number: int | None) -> str:
+def _title(query: ActionsQuery, number: int | None) -> str:
     if query.scope is Scope.HERE and number is not None:
         return f"Action items of incident #{number}"
     return {
@@ -100,7 +102,7 @@ def _title(query: commands.ActionsQuery, number: int | None) -> str:
 
 async def postmortem(ctx: SlackContext, call: Invocation) -> Reply:
     """Post the postmortem draft into the channel, or move it to review or published."""
-    target = commands.parse_postmortem(call.rest)
+    target = followup_args.parse_postmortem(call.rest)
     async with ctx.incident_flow(call.channel_id) as (session, incident):
         doc = await postmortem_flows.write(
             session=session,
@@ -121,7 +123,7 @@ async def postmortem(ctx: SlackContext, call: Invocation) -> Reply:
 
 async def stats(ctx: SlackContext, call: Invocation) -> Reply:
     """Reply with response times by type and severity over the last N days."""
-    days = commands.parse_stats(call.rest)
+    days = followup_args.parse_stats(call.rest)
     async with ctx.flow() as session:
         found = await duration_flows.summary(
             session=session, since=ctx.deps.clock() - timedelta(days=days)
@@ -131,9 +133,14 @@ async def stats(ctx: SlackContext, call: Invocation) -> Reply:
 
 SUBCOMMANDS = [
     Subcommand("action", USAGE["action"], action, check_action),
-    Subcommand("actions", USAGE["actions"], actions, lambda rest, _: commands.parse_actions(rest)),
     Subcommand(
-        "postmortem", USAGE["postmortem"], postmortem, lambda r, _: commands.parse_postmortem(r)
+        "actions", USAGE["actions"], actions, lambda rest, _: followup_args.parse_actions(rest)
     ),
-    Subcommand("stats", USAGE["stats"], stats, lambda rest, _: commands.parse_stats(rest)),
+    Subcommand(
+        "postmortem",
+        USAGE["postmortem"],
+        postmortem,
+        lambda r, _: followup_args.parse_postmortem(r),
+    ),
+    Subcommand("stats", USAGE["stats"], stats, lambda rest, _: followup_args.parse_stats(rest)),
 ]

@@ -6,8 +6,7 @@ from bot.flows import fix_validation
 from bot.flows import incidents as incident_flows
 from bot.incidents import snapshot
 from bot.incidents import store as incident_store
-from bot.postmortem import commands as postmortem_commands
-from bot.slack import command_text
+from bot.slack import command_text, followup_args
 from bot.slack.blocks import followup_text, replies
 from bot.slack.blocks import incident as incident_blocks
 from bot.slack.blocks.modals import ModalMeta, declare_modal, update_modal
@@ -124,7 +123,7 @@ async def _note(ctx: SlackContext, call: Invocation) -> Reply:
 
 
 async def _resolve(ctx: SlackContext, call: Invocation) -> Reply:
-    args = postmortem_commands.parse_resolve(call.rest)
+    args = followup_args.parse_resolve(call.rest)
     async with ctx.incident_flow(call.channel_id) as (session, incident):
         previous = await incident_flows.set_status(
             session=session,
@@ -191,7 +190,7 @@ _CHECK = {
     "severity": command_text.severity,
     "type": command_text.incident_type,
     "note": command_text.required,
-    "resolve": lambda rest, _usage: postmortem_commands.parse_resolve(rest),
+    "resolve": lambda rest, _usage: followup_args.parse_resolve(rest),
 }
 _MODALS = {"declare", "update"}
 SUBCOMMANDS = [

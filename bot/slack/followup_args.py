@@ -1,4 +1,4 @@
-"""Pure parsing of the follow-up `/incident` arguments: resolve, action items, postmortem, stats.
+"""Parsing the follow-up `/incident` arguments: resolve, action items, postmortem, stats.
 
 Each parser takes the text after the subcommand and returns a small frozen value, or raises
 BadInput whose message names the problem and shows the usage line.
@@ -10,14 +10,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
 from bot.errors import BadInput
-from bot.untrusted import escape_markup
+from bot.postmortem.schemas import ActionAddArgs, ActionsQuery, Scope
+from bot.untrusted import MENTION, escape_markup
 from bot.vocabulary import ActionKind, PostmortemState
 
-# Slack user ids are U…/W…; the local stand-in's ids also use underscores (U_ALICE).
-_MENTION = re.compile(r"<@(?P<id>[UW][A-Z0-9_]+)(?:\|[^>]*)?>")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _KINDS = frozenset(kind.value for kind in ActionKind)
 
@@ -58,16 +56,6 @@ _QUOTED = re.compile(r'\s*["“”„](?P<text>.*)["“”]\s*(?P<rest>.*)', re.
 
 
 @dataclass(frozen=True)
-class ActionAddArgs:
-    """A parsed `/incident action add`; `due` and `kind` are None when not given."""
-
-    text: str
-    owner_id: str
-    due: date | None = None
-    kind: ActionKind | None = None
-
-
-@dataclass(frozen=True)
 class ActionDueArgs:
     """A parsed `/incident action due`."""
 
@@ -80,10 +68,10 @@ def parse_action_add(text: str) -> ActionAddArgs:
     quoted = _QUOTED.fullmatch(text)
     if not quoted or not quoted["text"].strip():
         raise _usage("put the action item text in quotes", "text")
-    owners = _MENTION.findall(quoted["rest"])
+    owners = MENTION.findall(quoted["rest"])
     if len(owners) != 1:
         raise _usage("mention exactly one owner, like @name", "owner")
-    due, kind = _parse_options(_MENTION.sub(" ", quoted["rest"]).split())
+    due, kind = _parse_options(MENTION.sub(" ", quoted["rest"]).split())
     return ActionAddArgs(_slack_unescape(quoted["text"].strip()), owners[0], due, kind)
 
 
@@ -138,20 +126,6 @@ def _usage(problem: str, field: str) -> BadInput:
 USAGE_ACTIONS = "/incident actions [mine|overdue|@user|team <name>]"
 
 
-class Scope(StrEnum):
-    HERE = "here"  # this incident's items in its channel, else the caller's own
-    MINE = "mine"
-    OVERDUE = "overdue"
-    USER = "user"
-    TEAM = "team"
-
-
-@dataclass(frozen=True)
-class ActionsQuery:
-    scope: Scope
-    value: str | None = None
-
-
 def parse_actions(text: str) -> ActionsQuery:
     """Parse what `/incident actions` should list."""
     words = text.split()
@@ -162,7 +136,7 @@ def parse_actions(text: str) -> ActionsQuery:
         return ActionsQuery(Scope(head))
     if head == Scope.TEAM and len(words) > 1:
         return ActionsQuery(Scope.TEAM, " ".join(words[1:]))
-    mention = _MENTION.fullmatch(words[0])
+    mention = MENTION.fullmatch(words[0])
     if mention and len(words) == 1:
         return ActionsQuery(Scope.USER, mention["id"])
     raise BadInput(f"Usage: {USAGE_ACTIONS}")
