@@ -14,7 +14,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from bot.errors import BadInput, InvalidTransition
 from bot.evals import stats
-from bot.postmortem import rules
+from bot.postmortem import durations, rules
+from bot.postmortem.digest import NO_TEAM, group_for_digest, next_digest
 from bot.postmortem.render import human_duration, render_postmortem
 from bot.postmortem.rules import ActionKind, ActionState
 from bot.postmortem.schemas import (
@@ -241,7 +242,7 @@ def test_validation_policy_overrides_defaults() -> None:
 
 
 def test_durations_from_timestamps() -> None:
-    measured = rules.durations(
+    measured = durations.durations(
         first_signal_at=utc(2026, 3, 4, 9, 20),
         declared_at=utc(2026, 3, 4, 10, 0),
         acknowledged_at=utc(2026, 3, 4, 10, 3),
@@ -249,7 +250,7 @@ def test_durations_from_timestamps() -> None:
         resolved_at=None,
     )
 
-    assert measured == rules.Durations(
+    assert measured == durations.Durations(
         detect=timedelta(minutes=40),
         acknowledge=timedelta(minutes=3),
         contain=timedelta(minutes=45),
@@ -258,17 +259,17 @@ def test_durations_from_timestamps() -> None:
 
 
 def test_signal_after_declaration_counts_as_zero_detection_time() -> None:
-    measured = rules.durations(utc(2026, 3, 4, 10, 5), utc(2026, 3, 4, 10), None, None, None)
+    measured = durations.durations(utc(2026, 3, 4, 10, 5), utc(2026, 3, 4, 10), None, None, None)
 
     assert measured.detect == timedelta(0)
     assert measured.acknowledge is None
 
 
 def test_summarize_durations_per_type_and_severity() -> None:
-    def minutes(detect: int | None, resolve: int | None = None) -> rules.Durations:
+    def minutes(detect: int | None, resolve: int | None = None) -> durations.Durations:
         resolved = None if resolve is None else timedelta(minutes=resolve)
         detected = None if detect is None else timedelta(minutes=detect)
-        return rules.Durations(detected, None, None, resolved)
+        return durations.Durations(detected, None, None, resolved)
 
     rows = [
         (IncidentType.HALLUCINATION, Severity.P2, minutes(10, 120)),
@@ -277,7 +278,7 @@ def test_summarize_durations_per_type_and_severity() -> None:
         (IncidentType.AVAILABILITY_LATENCY, Severity.P1, minutes(None, 30)),
     ]
 
-    summary = rules.summarize_durations(rows)
+    summary = durations.summarize_durations(rows)
 
     assert list(summary) == [
         (IncidentType.AVAILABILITY_LATENCY, Severity.P1),
@@ -286,17 +287,19 @@ def test_summarize_durations_per_type_and_severity() -> None:
     hallucination = summary[(IncidentType.HALLUCINATION, Severity.P2)]
     assert hallucination.count == 3
     # detect 10, 20, 40 min: median 20, p90 at rank 1.8 → 20 + 0.8 * 20 = 36 (numpy 'linear')
-    assert hallucination.detect == rules.MeasureStats(
+    assert hallucination.detect == durations.MeasureStats(
         3, timedelta(minutes=20), timedelta(minutes=36)
     )
     # resolve 60, 120 min: median 90, p90 at rank 0.9 → 60 + 0.9 * 60 = 114
-    assert hallucination.resolve == rules.MeasureStats(
+    assert hallucination.resolve == durations.MeasureStats(
         2, timedelta(minutes=90), timedelta(minutes=114)
     )
     assert hallucination.acknowledge is None
     latency = summary[(IncidentType.AVAILABILITY_LATENCY, Severity.P1)]
     assert latency.detect is None
-    assert latency.resolve == rules.MeasureStats(1, timedelta(minutes=30), timedelta(minutes=30))
+    assert latency.resolve == durations.MeasureStats(
+        1, timedelta(minutes=30), timedelta(minutes=30)
+    )
 
 
 # --- action items ------------------------------------------------------------------------------
@@ -463,7 +466,7 @@ def test_wont_do_with_a_reason() -> None:
     ],
 )
 def test_next_digest_in_berlin(now: datetime, expected: datetime) -> None:
-    at = rules.next_digest(now, weekday=0, hour=9, tz=BERLIN)
+    at = next_digest(now, weekday=0, hour=9, tz=BERLIN)
 
     assert at == expected
     assert at.tzinfo is UTC
@@ -471,9 +474,9 @@ def test_next_digest_in_berlin(now: datetime, expected: datetime) -> None:
 
 def test_next_digest_at_times_a_dst_change_skips_or_repeats() -> None:
     # 02:00 on 2026-03-08 does not exist in New York: it lands at 03:00 EDT (07:00 UTC).
-    spring = rules.next_digest(utc(2026, 3, 7), weekday=6, hour=2, tz="America/New_York")
+    spring = next_digest(utc(2026, 3, 7), weekday=6, hour=2, tz="America/New_York")
     # 01:00 on 2026-11-01 happens twice: the first (EDT, 05:00 UTC) is used.
-    autumn = rules.next_digest(utc(2026, 10, 31), weekday=6, hour=1, tz="America/New_York")
+    autumn = next_digest(utc(2026, 10, 31), weekday=6, hour=1, tz="America/New_York")
 
     assert spring == utc(2026, 3, 8, 7)
     assert autumn == utc(2026, 11, 1, 5)
@@ -482,12 +485,12 @@ def test_next_digest_at_times_a_dst_change_skips_or_repeats() -> None:
 @pytest.mark.parametrize(("weekday", "hour"), [(7, 9), (-1, 9), (0, 24)])
 def test_next_digest_rejects_bad_schedule(weekday: int, hour: int) -> None:
     with pytest.raises(BadInput):
-        rules.next_digest(utc(2026, 3, 4), weekday, hour, "UTC")
+        next_digest(utc(2026, 3, 4), weekday, hour, "UTC")
 
 
 def test_next_digest_needs_an_aware_now() -> None:
     with pytest.raises(ValueError):
-        rules.next_digest(datetime(2026, 3, 4), 0, 9, "UTC")
+        next_digest(datetime(2026, 3, 4), 0, 9, "UTC")
 
 
 def test_digest_groups_by_team_then_owner() -> None:
@@ -502,9 +505,9 @@ def test_digest_groups_by_team_then_owner() -> None:
         item(owner="ana", team="search", due=date(2026, 3, 1), state=ActionState.WONT_DO),
     ]
 
-    digest = rules.group_for_digest(items, today)
+    digest = group_for_digest(items, today)
 
-    assert [t.team for t in digest.teams] == ["Applied ML", "search", rules.NO_TEAM]
+    assert [t.team for t in digest.teams] == ["Applied ML", "search", NO_TEAM]
     search = digest.teams[1]
     assert [o.owner for o in search.owners] == ["ana", "zoe"]
     assert [i.text for i in search.owners[0].overdue_items] == ["a overdue"]
@@ -514,7 +517,7 @@ def test_digest_groups_by_team_then_owner() -> None:
 
 
 def test_empty_digest() -> None:
-    digest = rules.group_for_digest([item(state=ActionState.DONE)], date(2026, 3, 10))
+    digest = group_for_digest([item(state=ActionState.DONE)], date(2026, 3, 10))
 
     assert digest.teams == ()
     assert digest.open_count == 0

@@ -23,6 +23,7 @@ from bot.jobs import queue
 from bot.jobs.kinds import JobKind
 from bot.postmortem import rules
 from bot.postmortem import store as item_store
+from bot.postmortem.digest import Digest, group_for_digest, next_digest
 from bot.postmortem.schemas import ActionAddArgs, ActionsQuery, Scope
 from bot.postmortem.store import ItemFilter, ItemRecord
 from bot.vocabulary import ActionKind, ActionState, EventKind
@@ -262,19 +263,19 @@ async def home(*, session: AsyncSession, config: Config, user_id: str, now: date
     )
 
 
-async def digest(*, session: AsyncSession, config: Config, now: datetime) -> rules.Digest:
+async def digest(*, session: AsyncSession, config: Config, now: datetime) -> Digest:
     """Open and overdue items by team and owner, as of today where the digest is read."""
     items = await item_store.query(session=session, where=ItemFilter(states=ACTIVE, limit=5000))
     lately = ItemFilter(states=FINISHED, finished_since=now - DIGEST_WEEK, limit=200)
     finished = await item_store.query(session=session, where=lately)
     day = now.astimezone(ZoneInfo(config.followup.digest.tz)).date()
-    return rules.group_for_digest([i.facts() for i in items], day, [i.facts() for i in finished])
+    return group_for_digest([i.facts() for i in items], day, [i.facts() for i in finished])
 
 
 async def schedule_digest(*, session: AsyncSession, config: Config, after: datetime) -> datetime:
     """Make sure the next weekly digest is scheduled (once, whoever asks); returns its time."""
     d = config.followup.digest
-    at = rules.next_digest(after, d.weekday, d.hour, d.tz)
+    at = next_digest(after, d.weekday, d.hour, d.tz)
     await queue.schedule(
         session=session,
         kind=JobKind.DIGEST,

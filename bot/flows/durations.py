@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.metrics import DurationRow
 from bot.models import Incident
-from bot.postmortem import rules
-from bot.postmortem.rules import DurationStats
+from bot.postmortem import durations as pm_durations
+from bot.postmortem.durations import DurationStats
 from bot.vocabulary import IncidentType, Severity, Status
 
 
@@ -22,15 +22,15 @@ async def summary(
 
 
 def summarize(
-    rows: list[tuple[datetime, IncidentType, Severity, rules.Durations]],
+    rows: list[tuple[datetime, IncidentType, Severity, pm_durations.Durations]],
 ) -> dict[tuple[IncidentType, Severity], DurationStats]:
     """The per-(type, severity) statistics of measured incidents."""
-    return rules.summarize_durations((t, s, d) for _, t, s, d in rows)
+    return pm_durations.summarize_durations((t, s, d) for _, t, s, d in rows)
 
 
 async def measured(
     *, session: AsyncSession, since: datetime, incident_type: IncidentType | None = None
-) -> list[tuple[datetime, IncidentType, Severity, rules.Durations]]:
+) -> list[tuple[datetime, IncidentType, Severity, pm_durations.Durations]]:
     """Each incident declared since `since` (declined ones aside): when, type, severity, times."""
     stmt = select(
         Incident.declared_at,
@@ -48,7 +48,7 @@ async def measured(
             declared,
             kind,
             severity,
-            rules.durations(first, declared, acknowledged, contained, resolved),
+            pm_durations.durations(first, declared, acknowledged, contained, resolved),
         )
         for declared, kind, severity, first, acknowledged, contained, resolved in (
             await session.execute(stmt)
@@ -60,7 +60,7 @@ async def metric_rows(*, session: AsyncSession, since: datetime) -> list[Duratio
     """The same numbers as rows for the Prometheus collector."""
     found: list[DurationRow] = []
     for (incident_type, severity), group in (await summary(session=session, since=since)).items():
-        for measure in rules.MEASURES:
+        for measure in pm_durations.MEASURES:
             stats = getattr(group, measure)
             if stats is not None:
                 found.append(

@@ -16,9 +16,9 @@ from bot.incidents import listing
 from bot.incidents import store as incident_store
 from bot.incidents.listing import IncidentFilter
 from bot.models import Alert, EvalRun, Incident
-from bot.postmortem import rules
+from bot.postmortem import durations
 from bot.postmortem import store as pm_store
-from bot.postmortem.rules import Durations
+from bot.postmortem.durations import Durations
 from bot.postmortem.schemas import PostmortemFacts
 from bot.vocabulary import PostmortemState
 
@@ -64,7 +64,7 @@ class IncidentPage:
 
 def durations_of(incident: Incident) -> Durations:
     """Time to detect, acknowledge, contain and resolve one incident."""
-    return rules.durations(
+    return durations.durations(
         incident.first_alert_at,
         incident.declared_at,
         incident.acknowledged_at,

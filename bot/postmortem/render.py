@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
-from bot.postmortem import rules
+from bot.postmortem import durations, rules
 from bot.postmortem.schemas import AlertSummary, ChangeFacts, PostmortemFacts
 from bot.vocabulary import IncidentType, Role
 
@@ -40,7 +40,7 @@ def postmortem_view(facts: PostmortemFacts) -> dict[str, Any]:
     """Return the template's context: pre-formatted strings and rows of strings."""
     zone = ZoneInfo(facts.tz)
     t = facts.times
-    measured = rules.durations(
+    measured = durations.durations(
         t.first_signal_at, t.declared_at, t.acknowledged_at, t.contained_at, t.resolved_at
     )
     return {
@@ -236,7 +236,7 @@ def _validation(facts: PostmortemFacts) -> str:
     return f"Not required for {where}."
 
 
-def _duration_rows(measured: rules.Durations) -> list[list[str]]:
+def _duration_rows(measured: durations.Durations) -> list[list[str]]:
     """Return the TTD/TTA/TTC/TTR rows."""
     return [
         ["Time to detect (TTD)", "first signal → declared", human_duration(measured.detect)],

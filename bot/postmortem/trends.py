@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.postmortem.rules import MEASURES, Durations, MeasureStats, summarize_measure
+from bot.postmortem.durations import MEASURES, Durations, MeasureStats, summarize_measure
 from bot.vocabulary import Severity
 
 

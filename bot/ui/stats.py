@@ -11,7 +11,7 @@ from bot.db import session_scope
 from bot.errors import BadInput
 from bot.flows import durations as duration_flows
 from bot.postmortem import trends
-from bot.postmortem.rules import MEASURES
+from bot.postmortem.durations import MEASURES
 from bot.templating import format_duration, zone
 from bot.ui import charts
 from bot.ui.base import Signed, Ui

@@ -9,8 +9,9 @@ from bot.evals.validation import Phase, Verdict
 from bot.flows.fix_validation import EvalNotice
 from bot.flows.postmortem import PostmortemDoc
 from bot.postmortem import review
+from bot.postmortem.digest import Digest
+from bot.postmortem.durations import MEASURES, DurationStats, MeasureStats
 from bot.postmortem.render import human_duration
-from bot.postmortem.rules import MEASURES, Digest, DurationStats, MeasureStats
 from bot.postmortem.schemas import ActionItemFacts, FixValidationFacts
 from bot.postmortem.store import ItemRecord
 from bot.slack.blocks.followup import KIND_LABEL, due_words, item_line
