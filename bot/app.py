@@ -178,6 +178,8 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     try:
         await warm_pool(deps.engine, settings.database_pool_size)
+        if runtime is not None:
+            await runtime.app.authorize_now()  # queued Slack requests are dispatched by bolt too
         await worker.start(listen_url=listen_url(settings))
         settle_memory()
         await stop.wait()
