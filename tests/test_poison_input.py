@@ -53,6 +53,8 @@ def alert_bodies() -> list[tuple[str, bytes]]:
         json.dumps(generic(starts_at="not a date")).encode(),
         json.dumps(generic(status=2**64)).encode(),
         b'{"title": "a", "title": ' + b"9" * 5000 + b"}",
+        b'{"title": "a", "labels": {}, "x": NaN}',  # Python's, not JSON; PostgreSQL refuses it
+        b'{"title": "a", "values": {"v": -Infinity}}',
     ]
     return [(source.value, body) for source in PARSERS for body in bad]
 

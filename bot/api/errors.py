@@ -83,7 +83,9 @@ def decode_json(raw: bytes) -> Any:
     Strings come back with NUL and lone surrogates replaced (see `bot.untrusted`).
     """
     try:
-        value = json.loads(raw.decode("utf-8"))  # the raw body is kept as UTF-8 text
+        # the raw body is kept as UTF-8 text; NaN and Infinity are Python's, not JSON (a
+        # PostgreSQL json column refuses them)
+        value = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
     except UnicodeDecodeError as exc:
         raise HTTPProblem(400, "body is not UTF-8") from exc
     except json.JSONDecodeError as exc:
@@ -100,6 +102,10 @@ def decode_json(raw: bytes) -> Any:
         except untrusted.TooDeep as exc:
             raise HTTPProblem(400, _too_deep()) from exc
     return untrusted.clean_json(value) if untrusted.may_need_cleaning(raw) else value
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON number")
 
 
 def _too_deep() -> str:
