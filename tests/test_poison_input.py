@@ -102,6 +102,8 @@ API_GETS = [
     "/api/action-items?incident=18446744073709551616",
     "/api/action-items?format=xml",
     "/api/action-items?limit=abc",
+    "/api/incidents/99999999999999999999/chart.png",
+    "/api/incidents/2147483648/chart.png",
     "/api/nothing-here",
 ]
 

@@ -101,7 +101,7 @@ def router(deps: Deps) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {"image/png": {}}}, 404: {"description": "No chart"}},
     )
-    async def get_chart(number: int) -> Response:
+    async def get_chart(number: int = IncidentNumber) -> Response:
         async with session_scope(deps.sessions) as session:
             incident = await incident_store.get_by_number(session=session, number=number)
             data = await chart_flows.chart(
