@@ -85,3 +85,4 @@ def as_utc(value: datetime) -> datetime:
 
 
 UtcTime = Annotated[AwareDatetime, AfterValidator(as_utc)]  # a request field's time, in UTC
+Text = Annotated[str, AfterValidator(clean)]  # a request's text (a query parameter), cleaned

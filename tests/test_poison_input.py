@@ -204,6 +204,12 @@ async def test_unsigned_junk_on_slack_events_is_refused_in_one_line(
     assert await stored(stage) == before
 
 
+async def test_nul_in_a_query_filter_finds_nothing(stage: Stage) -> None:
+    for query in ("owner=%00", "team=a%00b", "owner=%00&team=%00&format=csv"):
+        response = await stage.http.get(f"/api/action-items?{query}", headers=auth(stage))
+        assert response.status_code == 200, (query, response.text)
+
+
 @pytest.mark.parametrize(
     "title",
     [

@@ -9,7 +9,7 @@ import csv
 import io
 import logging
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
@@ -22,7 +22,7 @@ from bot.flows import durations as duration_flows
 from bot.flows import postmortem as postmortem_flows
 from bot.incidents import store as incident_store
 from bot.postmortem.store import ItemFilter, ItemRecord
-from bot.untrusted import INT32_MAX
+from bot.untrusted import INT32_MAX, Text
 from bot.vocabulary import ActionKind, ActionState, SyncState
 
 log = logging.getLogger(__name__)
@@ -126,8 +126,8 @@ def router(deps: Deps) -> APIRouter:
     )
     async def list_action_items(
         request: Request,
-        owner: str | None = Query(default=None, description="Slack user id of the owner"),
-        team: str | None = None,
+        owner: Annotated[Text | None, Query(description="Slack user id of the owner")] = None,
+        team: Text | None = None,
         state: ActionState | None = None,
         kind: ActionKind | None = None,
         overdue: bool | None = Query(default=None, description="Only (or no) overdue items"),
