@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.alerts.sources import PARSERS
+from bot.config import Config
 from bot.db import session_scope
 from bot.models import (
     Alert,
@@ -201,6 +204,95 @@ async def test_unsigned_junk_on_slack_events_is_refused_in_one_line(
         )
         assert response.status_code == 400, body[:20]
         assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
+    assert await stored(stage) == before
+
+
+TRACKERS = Config.model_validate(
+    {
+        "trackers": {
+            "ai-jira": {
+                "kind": "jira",
+                "url": "https://acme.atlassian.net",
+                "project": "AIQ",
+                "default": True,
+                "webhook_secret_env": "JIRA_WEBHOOK_SECRET",
+            },
+            "platform-linear": {
+                "kind": "linear",
+                "url": "https://api.linear.app/graphql",
+                "team_id": "8f1b3c2e-5d4a-4e6f-9a7b-0c1d2e3f4a5b",
+                "webhook_secret_env": "LINEAR_WEBHOOK_SECRET",
+            },
+        }
+    }
+)
+JIRA_UPDATE = {"webhookEvent": "jira:issue_updated", "issue": {"id": "10001", "key": "AIQ-1"}}
+STATUS_MOVE = {"changelog": {"items": [{"field": "status"}]}}
+
+
+def tracker_bodies(now_ms: int) -> list[tuple[str, dict[str, Any], str]]:
+    """(tracker, signed body, field) a tracker's webhook route must refuse, naming the field."""
+    jira_fields = JIRA_UPDATE["issue"] | {"fields": {"status": {"statusCategory": 2**31}}}
+    linear = {"type": "Issue", "action": "update", "webhookTimestamp": now_ms}
+    linear |= {
+        "data": {"id": "i1", "state": {"type": "completed"}},
+        "updatedFrom": {"stateId": "s"},
+    }
+    return [
+        (
+            "jira",
+            JIRA_UPDATE | STATUS_MOVE | {"issue": jira_fields},
+            "issue.fields.status.statusCategory",
+        ),
+        ("jira", JIRA_UPDATE | {"changelog": []}, "changelog"),
+        ("jira", JIRA_UPDATE | {"changelog": {"items": {"field": "status"}}}, "changelog.items"),
+        (
+            "jira",
+            JIRA_UPDATE | STATUS_MOVE | {"issue": JIRA_UPDATE["issue"] | {"fields": "x"}},
+            "issue.fields",
+        ),
+        ("linear", linear | {"actor": 2**31}, "actor"),
+        ("linear", linear | {"data": {"id": "i1", "state": []}}, "data.state"),
+        ("linear", linear | {"updatedFrom": "stateId"}, "updatedFrom"),
+        ("linear", linear | {"webhookTimestamp": 10**400}, "webhookTimestamp"),
+        ("linear", linear | {"webhookTimestamp": True}, "webhookTimestamp"),
+    ]
+
+
+@pytest.mark.parametrize("config", [TRACKERS])
+async def test_tracker_webhooks_of_the_wrong_shape_name_their_field(
+    stage: Stage, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    secrets = {"jira": "jira-secret", "linear": "linear-secret"}
+    stage.deps.environ.update(
+        {"JIRA_WEBHOOK_SECRET": secrets["jira"], "LINEAR_WEBHOOK_SECRET": secrets["linear"]}
+    )
+    before = await stored(stage)
+    now_ms = int(stage.deps.clock().timestamp() * 1000)
+    for tracker, body, field in tracker_bodies(now_ms):
+        raw = json.dumps(body).encode()
+        digest = hmac.new(secrets[tracker].encode(), raw, hashlib.sha256).hexdigest()
+        header = (
+            ("X-Hub-Signature", f"sha256={digest}")
+            if tracker == "jira"
+            else ("Linear-Signature", digest)
+        )
+        response = await expect_refused(
+            stage,
+            caplog,
+            "POST",
+            f"/integrations/{tracker}",
+            content=raw,
+            headers={"Content-Type": "application/json", header[0]: header[1]},
+        )
+        assert response["field"] == field, (body, response)
+    nan = b'{"type": "Issue", "action": "update", "webhookTimestamp": NaN}'
+    digest = hmac.new(secrets["linear"].encode(), nan, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "Linear-Signature": digest}
+    await expect_refused(
+        stage, caplog, "POST", "/integrations/linear", content=nan, headers=headers
+    )
     assert await stored(stage) == before
 
 

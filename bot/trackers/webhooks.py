@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,20 +60,21 @@ def parse(kind: TrackerKind, payload: Any, now: datetime) -> RemoteChange | None
 
 def _jira(payload: dict[str, Any]) -> RemoteChange | None:
     event = payload.get("webhookEvent")
-    issue = payload.get("issue")
     if not isinstance(event, str):
         raise BadInput("webhookEvent is required", field="webhookEvent")
+    issue = payload.get("issue")
     if event not in ("jira:issue_updated", "jira:issue_created") or not isinstance(issue, dict):
         return None
-    items = (payload.get("changelog") or {}).get("items") or []
-    if event == "jira:issue_updated" and not any(i.get("field") == "status" for i in items):
+    items = _list(_object(payload, "changelog"), "items", "changelog.items")
+    moved = any(isinstance(i, dict) and i.get("field") == "status" for i in items)
+    if event == "jira:issue_updated" and not moved:
         return None
-    status = (issue.get("fields") or {}).get("status") or {}
-    category = (status.get("statusCategory") or {}).get("key", "")
-    state = rules.jira_state(str(category), str(status.get("name", "")))
+    status = _object(_object(issue, "fields", "issue.fields"), "status", "issue.fields.status")
+    category = _object(status, "statusCategory", "issue.fields.status.statusCategory")
+    state = rules.jira_state(str(category.get("key", "")), str(status.get("name", "")))
     if state is None:
         raise BadInput("the issue has no known status category", field="issue.fields.status")
-    user = payload.get("user") or {}
+    user = _object(payload, "user")
     who = user.get("displayName") or user.get("accountId") or "someone"
     key = str(issue.get("key", ""))
     return RemoteChange(
@@ -82,21 +84,48 @@ def _jira(payload: dict[str, Any]) -> RemoteChange | None:
 
 def _linear(payload: dict[str, Any], now: datetime) -> RemoteChange | None:
     sent = payload.get("webhookTimestamp")
-    if not isinstance(sent, int | float):
+    if not isinstance(sent, int | float) or isinstance(sent, bool):
         raise BadInput("webhookTimestamp is required", field="webhookTimestamp")
-    if abs(now.timestamp() * 1000 - sent) > LINEAR_MAX_AGE_S * 1000:
+    if not _age_ms(sent, now) <= LINEAR_MAX_AGE_S * 1000:  # NaN is no age
         raise BadInput("webhookTimestamp is more than a minute away", field="webhookTimestamp")
     data = payload.get("data")
     if payload.get("type") != "Issue" or payload.get("action") != "update":
         return None
-    if not isinstance(data, dict) or "stateId" not in (payload.get("updatedFrom") or {}):
+    if not isinstance(data, dict) or "stateId" not in _object(payload, "updatedFrom"):
         return None
-    state = rules.linear_state(str((data.get("state") or {}).get("type", "")))
+    state_type = _object(data, "state", "data.state").get("type", "")
+    state = rules.linear_state(str(state_type))
     if state is None:
         raise BadInput("the issue's state has no known type", field="data.state.type")
-    actor = payload.get("actor") or {}
-    who = actor.get("name") or "someone"
+    who = _object(payload, "actor").get("name") or "someone"
     key = str(data.get("identifier") or data.get("id", ""))
     return RemoteChange(
         TrackerKind.LINEAR, (str(data.get("id", "")), key), key, state, f"{who} (Linear)"
     )
+
+
+def _age_ms(sent: float, now: datetime) -> float:
+    try:
+        return abs(now.timestamp() * 1000 - float(sent))
+    except OverflowError:  # an integer past what a float holds
+        return math.inf
+
+
+def _object(parent: dict[str, Any], key: str, field: str | None = None) -> dict[str, Any]:
+    """`parent[key]` as an object ({} when absent or null); BadInput naming it otherwise."""
+    value = parent.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadInput(f"{field or key} must be an object", field=field or key)
+    return value
+
+
+def _list(parent: dict[str, Any], key: str, field: str) -> list[Any]:
+    """`parent[key]` as a list ([] when absent or null); BadInput naming it otherwise."""
+    value = parent.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadInput(f"{field} must be a list", field=field)
+    return value
