@@ -42,16 +42,23 @@ async def report(
 ) -> None:
     """Tell the person who acted, ephemerally, what went wrong."""
     text = message_for(error)
-    if respond is not None:
+    if respond is not None and respond.response_url:  # events carry none
         await respond(text=text, response_type="ephemeral", replace_original=False)
         return
-    user = (body.get("user") or {}).get("id") or body.get("user_id")
-    channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
+    user = _id(body, "user")
+    channel = _id(body, "channel")
     if client is not None and user and channel:
         try:
             await client.chat_postEphemeral(channel=channel, user=user, text=text)
         except SlackApiError:
             log.warning("could not tell %s in %s: %s", user, channel, text)
+
+
+def _id(body: dict[str, Any], name: str) -> str | None:
+    """`body[name].id` or `body[name_id]`, when a string (the body may be any shape)."""
+    nested = body.get(name)
+    found = nested.get("id") if isinstance(nested, dict) else body.get(f"{name}_id")
+    return found if isinstance(found, str) else None
 
 
 _PASSING = (RetryLater, OperationalError, PoolTimeout, ClientError, TimeoutError)
