@@ -207,6 +207,48 @@ async def test_unsigned_junk_on_slack_events_is_refused_in_one_line(
     assert await stored(stage) == before
 
 
+SLACK_SHAPES = [
+    b"2147483648",
+    b"[]",
+    b'"event_callback"',
+    json.dumps({"type": "event_callback", "event": []}).encode(),
+    json.dumps(
+        {"type": "event_callback", "event": {"type": "app_home_opened"}, "team": 1}
+    ).encode(),
+    json.dumps({"type": "event_callback", "event": {"type": 5}}).encode(),
+    json.dumps({"type": "event_callback", "event": {"type": "x"}, "authorizations": 7}).encode(),
+]
+
+
+async def test_signed_bodies_not_shaped_as_slack_sends_are_refused(
+    stage: Stage, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    before = await stored(stage)
+    for body in SLACK_SHAPES:
+        caplog.clear()
+        signed = signing.sign(stage.secret, body, content_type=signing.JSON_TYPE)
+        response = await stage.http.post(
+            "/slack/events", content=signed.body, headers=signed.headers
+        )
+        assert response.status_code == 400, (body, response.text)
+        assert set(response.json()) == {"error", "field"}
+        assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1, body
+    form = signing.slash_command(
+        stage.secret,
+        text="list",
+        user_id="U_ALICE",
+        channel_id="C_GENERAL",
+        trigger_id="T1",
+        response_url="https://hooks.slack.com/commands/T1/1/x",
+        command="2147483648",  # no listener for it: bolt's own 404
+    )
+    response = await stage.http.post("/slack/events", content=form.body, headers=form.headers)
+    assert response.status_code == 404
+    assert response.json() == {"error": "unhandled request", "field": None}
+    assert await stored(stage) == before
+
+
 TRACKERS = Config.model_validate(
     {
         "trackers": {
