@@ -28,6 +28,7 @@ from bot.models import (
 )
 from bot.sandbox.slack import signing
 from bot.sandbox.stage import Stage
+from tests.support.web import csrf, serve_pages, signed_in
 
 TABLES = (AlertDelivery, Alert, Incident, TimelineEvent, Change, EvalRun, SignalPoint, DueWork)
 DEEP = b"[" * 10_000 + b"]" * 10_000
@@ -342,6 +343,22 @@ async def test_nul_in_a_query_filter_finds_nothing(stage: Stage) -> None:
     for query in ("owner=%00", "team=a%00b", "owner=%00&team=%00&format=csv"):
         response = await stage.http.get(f"/api/action-items?{query}", headers=auth(stage))
         assert response.status_code == 200, (query, response.text)
+
+
+async def test_web_pages_refuse_numbers_past_32_bits_and_clean_nul(stage: Stage) -> None:
+    serve_pages(stage)
+    browser = await signed_in(stage, "U_BOB")
+    token = csrf((await browser.get("/ui/action-items")).text)
+    for item in ("2147483648", "18446744073709551616"):
+        r = await browser.post(f"/ui/action-items/{item}/state", data={"to": "done", "csrf": token})
+        assert r.status_code == 422 and r.json()["field"] == "item_id", r.text[:300]
+    for query in ("incident=2147483648", "incident=99999999999999999999"):
+        r = await browser.get(f"/ui/action-items?{query}")
+        assert r.status_code == 400 and "incident must be from 1" in r.text, (query, r.text[:300])
+    for query in ("team=%00", "owner=a%00b", "page=99999999999999999999"):
+        r = await browser.get(f"/ui/action-items?{query}")
+        assert r.status_code == 200, (query, r.text[:300])
+    await browser.aclose()
 
 
 @pytest.mark.parametrize(

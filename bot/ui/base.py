@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.deps import Deps
 from bot.errors import BadInput, BotError, Forbidden, InvalidTransition, NotFound
 from bot.identity import People, Person
+from bot.untrusted import INT32_MAX
 from bot.websession import SESSION_COOKIE, Signer, Viewer, csrf_ok
 
 MAX_FORM = 64 * 1024
@@ -112,7 +113,7 @@ async def checked_form(request: Request, viewer: Viewer) -> dict[str, str]:
 def page_number(value: str | None) -> int:
     """The page a list shows, 1 when not given."""
     try:
-        return max(1, int(value or 1))
+        return min(max(1, int(value or 1)), INT32_MAX)
     except ValueError:
         raise BadInput(f"page must be a number, not {value!r}", field="page") from None
 

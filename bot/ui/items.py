@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from bot import untrusted
 from bot.db import session_scope
 from bot.errors import BadInput, BotError
 from bot.flows import action_items as item_flows
@@ -90,7 +92,11 @@ def router(ui: Ui) -> APIRouter:
         )
 
     @api.post("/action-items/{item_id}/state")
-    async def change_state(item_id: int, request: Request, viewer: Signed) -> Response:
+    async def change_state(
+        item_id: Annotated[int, Path(ge=1, le=untrusted.INT32_MAX)],
+        request: Request,
+        viewer: Signed,
+    ) -> Response:
         try:
             form = await checked_form(request, viewer)
             async with session_scope(ui.deps.sessions) as session:
@@ -132,11 +138,11 @@ def parse_query(params: Mapping[str, str], page: int) -> BoardQuery:
     """The page's filters, or BadInput naming the one that makes no sense."""
     try:
         return BoardQuery(
-            team=params.get("team"),
-            owner=params.get("owner"),
+            team=_text(params.get("team")),
+            owner=_text(params.get("owner")),
             states=STATE_CHOICES[params.get("state", "active")],
             kind=ActionKind(params["kind"]) if "kind" in params else None,
-            incident=int(params["incident"].lstrip("#")) if "incident" in params else None,
+            incident=_incident(params["incident"]) if "incident" in params else None,
             overdue=params.get("overdue") in ("1", "on", "true"),
             order=ItemOrder(params.get("sort", "due")),
             descending=params.get("desc") == "1",
@@ -145,6 +151,17 @@ def parse_query(params: Mapping[str, str], page: int) -> BoardQuery:
         )
     except (KeyError, ValueError) as exc:
         raise BadInput(f"a filter is not one this page knows ({exc})") from exc
+
+
+def _text(value: str | None) -> str | None:
+    return None if value is None else untrusted.clean(value)
+
+
+def _incident(value: str) -> int:
+    number = int(value.lstrip("#"))
+    if not 1 <= number <= untrusted.INT32_MAX:
+        raise BadInput(f"incident must be from 1 to {untrusted.INT32_MAX}", field="incident")
+    return number
 
 
 def _page_size(value: str | None) -> int:
