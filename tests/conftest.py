@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -24,13 +23,15 @@ from tests.support.server import RunningServer, run_server
 
 WEBHOOK_TOKEN = "test-webhook-token"
 BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
+TEMPLATE_PREFIX, TEST_PREFIX = "ib_tmpl_", "ib_t_"
 
 
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database migrated once per session; each test copies it."""
     if BACKEND == "postgresql":
-        name = f"ib_tmpl_{uuid.uuid4().hex[:10]}"
+        dbs.drop_orphans(TEMPLATE_PREFIX, TEST_PREFIX)
+        name = dbs.pg_name(TEMPLATE_PREFIX)
         dbs.pg_create(name)
         dbs.migrate(dbs.pg_url(name))
         yield name
@@ -45,7 +46,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def db_url(template_db: str, tmp_path: Path) -> Iterator[str]:
     """A fresh database at the newest migration, dropped after the test."""
     if BACKEND == "postgresql":
-        name = f"ib_t_{uuid.uuid4().hex[:12]}"
+        name = dbs.pg_name(TEST_PREFIX)
         dbs.pg_create(name, template=template_db)
         yield dbs.pg_url(name)
         dbs.pg_drop(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 
 import asyncpg
 
@@ -30,6 +31,38 @@ def pg_create(name: str, template: str | None = None) -> None:
     """CREATE DATABASE, optionally copied from a template database."""
     suffix = f" TEMPLATE {template}" if template else ""
     asyncio.run(_admin(f"CREATE DATABASE {name}{suffix}"))
+
+
+def pg_name(prefix: str) -> str:
+    """A new database name carrying this process's id, so a later run can tell it was orphaned."""
+    return f"{prefix}{os.getpid()}_{uuid.uuid4().hex[:10]}"
+
+
+def drop_orphans(*prefixes: str) -> None:
+    """Drop the databases a killed test run left behind (their process is gone)."""
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(PG_DSN)
+        try:
+            for (name,) in await conn.fetch("SELECT datname FROM pg_database"):
+                pid = next((name.removeprefix(p) for p in prefixes if name.startswith(p)), "")
+                pid = pid.split("_", 1)[0]
+                if pid.isdigit() and not _alive(int(pid)):
+                    await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def pg_drop(name: str) -> None:
