@@ -96,8 +96,8 @@ async def time_to_channel(
 
 
 def requests_to_ack(slack: FakeSlack, n: int) -> list[Request]:
-    """Half slash commands, half button clicks, in the incident channels just opened."""
-    channels = [c for c in slack.workspace.channels.values() if c.name.startswith("inc-")]
+    """Half slash commands, half button clicks, in the incident channels already open."""
+    channels = [c for c in slack.workspace.channels.values() if ready(slack, c.id)]
     built = []
     for i in range(n):
         channel = channels[i % len(channels)]
