@@ -89,7 +89,10 @@ class _ChannelWork:
                 )
                 if opening.channel_id is not None:
                     return
-                # Slack's channel-creation pace, and more severe incidents first
+            # Slack's channel-creation pace, and more severe incidents first. Its own transaction:
+            # reserving the name locks the incident's row (the name is unique), and intake must
+            # not wait on that while openings queue for the pace.
+            async with session_scope(deps.sessions) as session:
                 wait = await storm_flows.channel_slot(
                     session=session, config=deps.config, incident_id=incident_id, now=deps.clock()
                 )
