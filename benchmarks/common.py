@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from bot import migrate
+from tests.support import dbs
 
 PG_DSN = os.environ.get("BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 PREFIX = "ib_bench_"
@@ -65,7 +66,7 @@ async def database(kind: str) -> AsyncIterator[str]:
             await migrate.upgrade_async(url)
             yield url
         return
-    await _drop_orphans()
+    await dbs.drop_orphaned(PG_DSN, PREFIX)  # left by runs killed with SIGKILL
     name = f"{PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
     await _pg(f"CREATE DATABASE {name}")
     url = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
@@ -91,29 +92,6 @@ async def until_listening(db_url: str, timeout_s: float = 60) -> None:
             await asyncio.sleep(0.05)
     finally:
         await conn.close()
-
-
-async def _drop_orphans() -> None:
-    """Drop benchmark databases whose creating process is gone (a run killed with SIGKILL)."""
-    conn = await asyncpg.connect(PG_DSN)
-    try:
-        names = [r[0] for r in await conn.fetch("SELECT datname FROM pg_database")]
-        for name in names:
-            pid = name.removeprefix(PREFIX).split("_")[0]
-            if name.startswith(PREFIX) and pid.isdigit() and not _alive(int(pid)):
-                await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        await conn.close()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 async def _pg(sql: str) -> None:

@@ -40,19 +40,20 @@ def pg_name(prefix: str) -> str:
 
 def drop_orphans(*prefixes: str) -> None:
     """Drop the databases a killed test run left behind (their process is gone)."""
+    asyncio.run(drop_orphaned(PG_DSN, *prefixes))
 
-    async def drop() -> None:
-        conn = await asyncpg.connect(PG_DSN)
-        try:
-            for (name,) in await conn.fetch("SELECT datname FROM pg_database"):
-                pid = next((name.removeprefix(p) for p in prefixes if name.startswith(p)), "")
-                pid = pid.split("_", 1)[0]
-                if pid.isdigit() and not _alive(int(pid)):
-                    await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        finally:
-            await conn.close()
 
-    asyncio.run(drop())
+async def drop_orphaned(dsn: str, *prefixes: str) -> None:
+    """Drop databases named `<prefix><pid>_…` whose process is gone (a run killed with SIGKILL)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        for (name,) in await conn.fetch("SELECT datname FROM pg_database"):
+            pid = next((name.removeprefix(p) for p in prefixes if name.startswith(p)), "")
+            pid = pid.split("_", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await conn.close()
 
 
 def _alive(pid: int) -> bool:
