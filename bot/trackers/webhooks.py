@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.errors import BadInput
+from bot.shapes import opt_list, opt_object
 from bot.trackers import rules
 from bot.vocabulary import ActionState, TrackerKind
 
@@ -65,16 +66,16 @@ def _jira(payload: dict[str, Any]) -> RemoteChange | None:
     issue = payload.get("issue")
     if event not in ("jira:issue_updated", "jira:issue_created") or not isinstance(issue, dict):
         return None
-    items = _list(_object(payload, "changelog"), "items", "changelog.items")
+    items = opt_list(opt_object(payload, "changelog"), "items", "changelog")
     moved = any(isinstance(i, dict) and i.get("field") == "status" for i in items)
     if event == "jira:issue_updated" and not moved:
         return None
-    status = _object(_object(issue, "fields", "issue.fields"), "status", "issue.fields.status")
-    category = _object(status, "statusCategory", "issue.fields.status.statusCategory")
+    status = opt_object(opt_object(issue, "fields", "issue"), "status", "issue.fields")
+    category = opt_object(status, "statusCategory", "issue.fields.status")
     state = rules.jira_state(str(category.get("key", "")), str(status.get("name", "")))
     if state is None:
         raise BadInput("the issue has no known status category", field="issue.fields.status")
-    user = _object(payload, "user")
+    user = opt_object(payload, "user")
     who = user.get("displayName") or user.get("accountId") or "someone"
     key = str(issue.get("key", ""))
     return RemoteChange(
@@ -91,13 +92,13 @@ def _linear(payload: dict[str, Any], now: datetime) -> RemoteChange | None:
     data = payload.get("data")
     if payload.get("type") != "Issue" or payload.get("action") != "update":
         return None
-    if not isinstance(data, dict) or "stateId" not in _object(payload, "updatedFrom"):
+    if not isinstance(data, dict) or "stateId" not in opt_object(payload, "updatedFrom"):
         return None
-    state_type = _object(data, "state", "data.state").get("type", "")
+    state_type = opt_object(data, "state", "data").get("type", "")
     state = rules.linear_state(str(state_type))
     if state is None:
         raise BadInput("the issue's state has no known type", field="data.state.type")
-    who = _object(payload, "actor").get("name") or "someone"
+    who = opt_object(payload, "actor").get("name") or "someone"
     key = str(data.get("identifier") or data.get("id", ""))
     return RemoteChange(
         TrackerKind.LINEAR, (str(data.get("id", "")), key), key, state, f"{who} (Linear)"
@@ -109,23 +110,3 @@ def _age_ms(sent: float, now: datetime) -> float:
         return abs(now.timestamp() * 1000 - float(sent))
     except OverflowError:  # an integer past what a float holds
         return math.inf
-
-
-def _object(parent: dict[str, Any], key: str, field: str | None = None) -> dict[str, Any]:
-    """`parent[key]` as an object ({} when absent or null); BadInput naming it otherwise."""
-    value = parent.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise BadInput(f"{field or key} must be an object", field=field or key)
-    return value
-
-
-def _list(parent: dict[str, Any], key: str, field: str) -> list[Any]:
-    """`parent[key]` as a list ([] when absent or null); BadInput naming it otherwise."""
-    value = parent.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise BadInput(f"{field} must be a list", field=field)
-    return value

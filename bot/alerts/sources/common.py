@@ -12,6 +12,10 @@ from typing import Any
 
 from bot.alerts.schemas import Link
 from bot.errors import BadInput
+from bot.shapes import as_object as as_object
+from bot.shapes import opt_object as opt_object
+from bot.shapes import path_of as path_of
+from bot.shapes import type_name as type_name
 from bot.vocabulary import AlertStatus
 
 TITLE_MAX = 300
@@ -20,38 +24,10 @@ _EPOCH_MS = re.compile(r"[0-9]{1,17}")
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 
 
-def path_of(parent: str, key: str | int) -> str:
-    """Return the dotted path of `key` under `parent`, e.g. `alerts[0].labels`."""
-    if isinstance(key, int):
-        return f"{parent}[{key}]"
-    return f"{parent}.{key}" if parent else key
-
-
-def type_name(value: Any) -> str:
-    """Return the JSON name of a decoded value's type, for error messages."""
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
-    return names.get(type(value), "number")
-
-
-def as_object(value: Any, path: str) -> dict[str, Any]:
-    """Return `value` as a JSON object or raise BadInput naming `path`."""
-    if not isinstance(value, dict):
-        message = f"expected a JSON object, got {type_name(value)}"
-        raise BadInput(message, field=path or None)
-    return value
-
-
 def req_object(obj: dict[str, Any], key: str, parent: str = "") -> dict[str, Any]:
     """Return the required object at `obj[key]`."""
     if obj.get(key) is None:
         raise BadInput("is required", field=path_of(parent, key))
-    return as_object(obj[key], path_of(parent, key))
-
-
-def opt_object(obj: dict[str, Any], key: str, parent: str = "") -> dict[str, Any]:
-    """Return the object at `obj[key]`, or an empty one when missing or null."""
-    if obj.get(key) is None:
-        return {}
     return as_object(obj[key], path_of(parent, key))
 
 
