@@ -29,6 +29,7 @@ from bot.alerts.sources import PARSERS
 from bot.config import Config
 from bot.sandbox.slack import signing
 from bot.sandbox.stage import Stage
+from tests.support.followup import two_trackers
 from tests.support.jira import Jira
 from tests.support.linear import Linear
 from tests.support.vendor_payloads import datadog, load
@@ -260,29 +261,8 @@ async def linear() -> AsyncIterator[Linear]:
 
 @pytest.fixture
 def config(jira: Jira, linear: Linear) -> Config:
-    """Both trackers configured, with their webhook secrets (test_trackers' setup)."""
-    return Config.model_validate(
-        {
-            "followup": {"teams": {"Support AI": ["U_BOB"], "Platform": ["U_CAROL"]}},
-            "trackers": {
-                "ai-jira": {
-                    "kind": "jira",
-                    "url": jira.url,
-                    "project": "AIQ",
-                    "teams": ["Support AI"],
-                    "default": True,
-                    "webhook_secret_env": "JIRA_WEBHOOK_SECRET",
-                },
-                "platform-linear": {
-                    "kind": "linear",
-                    "url": f"{linear.url}/graphql",
-                    "team_id": LINEAR_TEAM,
-                    "teams": ["Platform"],
-                    "webhook_secret_env": "LINEAR_WEBHOOK_SECRET",
-                },
-            },
-        }
-    )
+    """Both trackers configured, with their webhook secrets."""
+    return Config.model_validate(two_trackers(jira.url, linear.url, LINEAR_TEAM))
 
 
 @pytest.mark.parametrize("tracker", ["jira", "linear"])

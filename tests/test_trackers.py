@@ -13,7 +13,14 @@ import pytest
 
 from bot.config import Config
 from bot.sandbox.stage import Stage
-from tests.support.followup import api_headers, items, open_incident, replies, start_clock
+from tests.support.followup import (
+    api_headers,
+    items,
+    open_incident,
+    replies,
+    start_clock,
+    two_trackers,
+)
 from tests.support.jira import Jira
 from tests.support.linear import Linear
 
@@ -46,25 +53,8 @@ def config(jira: Jira, linear: Linear) -> Config:
     return Config.model_validate(
         {
             "channels": {"managers": "C_MANAGERS"},
-            "followup": {"teams": {"Support AI": ["U_BOB"], "Platform": ["U_CAROL"]}},
             "web": {"public_url": "https://incidents.example.com"},
-            "trackers": {
-                "ai-jira": {
-                    "kind": "jira",
-                    "url": jira.url,
-                    "project": "AIQ",
-                    "teams": ["Support AI"],
-                    "default": True,
-                    "webhook_secret_env": "JIRA_WEBHOOK_SECRET",
-                },
-                "platform-linear": {
-                    "kind": "linear",
-                    "url": f"{linear.url}/graphql",
-                    "team_id": TEAM_ID,
-                    "teams": ["Platform"],
-                    "webhook_secret_env": "LINEAR_WEBHOOK_SECRET",
-                },
-            },
+            **two_trackers(jira.url, linear.url, TEAM_ID),
         }
     )
 

@@ -158,3 +158,28 @@ def said(stage: Stage, channel: str, needle: str) -> str:
     found = [t for t in texts(stage, channel) if needle in t]
     assert found, f"no message with {needle!r} in {texts(stage, channel)}"
     return found[-1]
+
+
+def two_trackers(jira_url: str, linear_url: str, linear_team: str) -> dict[str, Any]:
+    """Config: the Support AI team's items go to Jira (the default), Platform's to Linear, both
+    with their webhook secrets (JIRA_WEBHOOK_SECRET, LINEAR_WEBHOOK_SECRET)."""
+    return {
+        "followup": {"teams": {"Support AI": ["U_BOB"], "Platform": ["U_CAROL"]}},
+        "trackers": {
+            "ai-jira": {
+                "kind": "jira",
+                "url": jira_url,
+                "project": "AIQ",
+                "teams": ["Support AI"],
+                "default": True,
+                "webhook_secret_env": "JIRA_WEBHOOK_SECRET",
+            },
+            "platform-linear": {
+                "kind": "linear",
+                "url": f"{linear_url}/graphql",
+                "team_id": linear_team,
+                "teams": ["Platform"],
+                "webhook_secret_env": "LINEAR_WEBHOOK_SECRET",
+            },
+        },
+    }
