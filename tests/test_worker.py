@@ -13,6 +13,7 @@ from bot.db import make_engine, make_sessionmaker, session_scope, utcnow
 from bot.deps import Deps
 from bot.errors import RetryLater
 from bot.jobs import queue
+from bot.jobs.kinds import JobKind
 from bot.jobs.worker import Worker
 from bot.models import DueWork
 from tests.conftest import BACKEND
@@ -159,3 +160,31 @@ async def test_work_queued_by_another_process_wakes_the_worker_by_notify(deps: D
     finally:
         await worker.stop()
         await elsewhere.dispose()
+
+
+async def test_a_new_incidents_channel_does_not_wait_for_slow_work_to_free_a_slot(
+    deps: Deps,
+) -> None:
+    clock, release, opened = Clock(), asyncio.Event(), asyncio.Event()
+
+    async def slow(item: queue.Claimed) -> None:  # e.g. posts paced behind a storm's channels
+        await release.wait()
+
+    async def open_channel(item: queue.Claimed) -> None:
+        opened.set()
+
+    handlers = {"slow": slow, JobKind.OPEN_CHANNEL: open_channel}
+    worker = Worker(deps.sessions, clock, handlers, capacity=2)  # type: ignore[arg-type]
+    async with session_scope(deps.sessions) as s:
+        for n in range(3):
+            await queue.schedule(session=s, kind="slow", subject_key=str(n), due_at=START)  # type: ignore[arg-type]
+    await worker.tick()
+    assert sorted(i.kind for i in worker._in_flight.values()) == ["slow", "slow"]  # all it may
+    await schedule(deps, JobKind.OPEN_CHANNEL)
+    await worker.tick()
+    await asyncio.wait_for(opened.wait(), 5)  # its own slot, though every other slot is busy
+    release.set()
+    await worker.drain()
+    async with session_scope(deps.sessions) as s:
+        done = (await s.scalars(select(DueWork).where(DueWork.done_at.is_not(None)))).all()
+    assert len(done) == 4  # the third slow item ran once a slot was free

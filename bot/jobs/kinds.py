@@ -54,3 +54,7 @@ ON_CHANNEL_OPEN = (
     JobKind.CHANGES_ON_OPEN,
     JobKind.COMMS_ARM,
 )
+
+# Work someone is waiting on right now (a new incident's channel, what a person typed): it has
+# worker slots of its own, so a burst of slow work (a storm's paced posts) never holds it back.
+URGENT = frozenset({JobKind.OPEN_CHANNEL, JobKind.SLACK_REQUEST})

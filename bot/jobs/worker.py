@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db import session_scope
 from bot.errors import NotYet, RetryLater
 from bot.jobs import queue
-from bot.jobs.kinds import JobKind
+from bot.jobs.kinds import URGENT, JobKind
 from bot.jobs.listen import Listener
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,10 @@ class Worker:
     """Runs due work for one process; safe to run in several replicas at once.
 
     Each claimed item runs as its own task, so a slow item (a channel's paced posts) never
-    holds back another incident's work; at most `capacity` items run at once. Only the kinds it
-    has handlers for are claimed, so a worker without Slack leaves Slack work to one with it.
+    holds back another incident's work; at most `capacity` items run at once, and besides them
+    up to `urgent_capacity` urgent ones (URGENT: openings, typed requests), which are claimed
+    first. Only the kinds it has handlers for are claimed, so a worker without Slack leaves
+    Slack work to one with it.
     """
 
     def __init__(
@@ -53,12 +55,17 @@ class Worker:
         *,
         worker_id: str | None = None,
         capacity: int = 32,
+        urgent_capacity: int = 8,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.handlers: dict[str, Handler] = {str(k): h for k, h in handlers.items()}
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self.capacity = capacity
+        urgent = [k for k in self.handlers if k in URGENT]
+        rest = [k for k in self.handlers if k not in URGENT]
+        self._lanes = [
+            (lane, n) for lane, n in ((urgent, urgent_capacity), (rest, capacity)) if lane
+        ]
         self._claiming = asyncio.Lock()
         self._again = False
         self._stopping = False
@@ -119,13 +126,18 @@ class Worker:
                 await self._arm_timer()  # woken meanwhile? then claim and arm again
 
     async def _claim_and_start(self) -> None:
-        while (free := self.capacity - len(self._in_flight)) > 0:
+        for kinds, capacity in self._lanes:
+            await self._fill(kinds, capacity)
+
+    async def _fill(self, kinds: list[str], capacity: int) -> None:
+        """Claim work of these kinds until `capacity` of them run (or none is due)."""
+        while (free := capacity - sum(i.kind in kinds for i in self._in_flight.values())) > 0:
             async with session_scope(self.sessions) as session:
                 batch = await queue.claim(
                     session=session,
                     worker=self.worker_id,
                     now=self.clock(),
-                    kinds=self.handlers.keys(),
+                    kinds=kinds,
                     limit=min(free, 20),
                     running=[item.id for item in self._in_flight.values()],
                 )
