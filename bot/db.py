@@ -18,6 +18,7 @@ from sqlalchemy import (
     TextualSelect,
     bindparam,
     event,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -56,6 +57,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 E = TypeVar("E", bound=StrEnum)
+B = TypeVar("B", bound="Base")
 
 
 class EnumString(TypeDecorator[E]):
@@ -176,29 +178,41 @@ def insert_ignoring_conflicts(session: AsyncSession, table: type[Base]) -> Any:
 
 
 @functools.cache
-def _insert_or_skip_sql(table: Table) -> TextualSelect:
+def _insert_or_skip_sql(table: Table, *, whole_row: bool = False) -> TextualSelect:
     # SQLAlchemy does not cache compiled dialect ON CONFLICT inserts, and this one runs for
     # every alert; the same SQL text works on PostgreSQL and SQLite (3.35+) and is cached.
     columns = [c for c in table.columns if c is not table.autoincrement_column]
     names = ", ".join(f'"{c.name}"' for c in columns)  # quoted: "values" is a keyword
     params = ", ".join(f":{c.name}" for c in columns)
-    pk = next(iter(table.primary_key.columns))
+    returned = list(table.columns) if whole_row else list(table.primary_key.columns)
+    returning = ", ".join(f'"{c.name}"' for c in returned)
     sql = (
         f'INSERT INTO "{table.name}" ({names}) VALUES ({params}) '
-        f'ON CONFLICT DO NOTHING RETURNING "{pk.name}"'
+        f"ON CONFLICT DO NOTHING RETURNING {returning}"
     )
     binds = [bindparam(c.name, type_=c.type) for c in columns]
-    return text(sql).bindparams(*binds).columns(pk)
+    return text(sql).bindparams(*binds).columns(*returned)
+
+
+def _insert_params(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    return {c.name: _value(c, values) for c in table.columns if c is not table.autoincrement_column}
 
 
 async def insert_or_skip(session: AsyncSession, model: type[Base], values: dict[str, Any]) -> Any:
     """INSERT a row unless it breaks a unique constraint; returns its primary key, or None."""
     table = core_table(model)
-    params = {
-        c.name: _value(c, values) for c in table.columns if c is not table.autoincrement_column
-    }
-    result = await session.execute(_insert_or_skip_sql(table), params)
+    result = await session.execute(_insert_or_skip_sql(table), _insert_params(table, values))
     return result.scalar_one_or_none()
+
+
+async def insert_or_skip_row(
+    session: AsyncSession, model: type[B], values: dict[str, Any]
+) -> B | None:
+    """`insert_or_skip` that returns the stored row as a loaded object (one round trip)."""
+    table = core_table(model)
+    stmt = select(model).from_statement(_insert_or_skip_sql(table, whole_row=True))
+    result = await session.scalars(stmt, _insert_params(table, values))
+    return result.one_or_none()
 
 
 def _value(column: Column[Any], values: dict[str, Any]) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import core_table, insert_ignoring_conflicts, insert_or_skip
+from bot.db import core_table, insert_ignoring_conflicts, insert_or_skip, insert_or_skip_row
 from bot.errors import NotFound
 from bot.incidents import rules
 from bot.models import Alert, Counter, Incident, IncidentRole, StormGroup, TimelineEvent
@@ -48,11 +48,10 @@ async def create(*, session: AsyncSession, new: NewIncident) -> Incident | None:
     async with session.begin_nested() as savepoint:
         number = await next_number(session=session)
         values = _incident_values(new, number)
-        incident_id = await insert_or_skip(session, Incident, values)
-        if incident_id is None:
+        incident = await insert_or_skip_row(session, Incident, values)
+        if incident is None:
             await savepoint.rollback()
             return None
-    incident = await get(session=session, incident_id=incident_id)
     await add_event(
         session=session,
         incident_id=incident.id,
