@@ -11,10 +11,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.config import Config
+from bot.flows import storm as storm_flows
 from bot.incidents import rules as incident_rules
 from bot.incidents import snapshot as incident_snapshot
 from bot.incidents import store as incident_store
@@ -36,23 +38,37 @@ async def snapshot(
 @dataclass(frozen=True)
 class Opening:
     channel_id: str | None  # the channel, once created
-    name: str  # its name, reserved before it is created
+    name: str | None  # its name, reserved before it is created (None while it waits)
+    wait: float = 0.0  # seconds until Slack's channel-creation pace allows it
 
 
 async def opening(
-    *, session: AsyncSession, incident_id: int, prefix: str, taken: Collection[str] = ()
+    *,
+    session: AsyncSession,
+    config: Config,
+    incident_id: int,
+    now: datetime,
+    taken: Collection[str] = (),
 ) -> Opening:
-    """The incident's channel, or the name reserved for it so no other incident takes it.
+    """The incident's channel; or, when the pace allows its creation now, the name reserved for
+    it so no other incident takes it; or how long to wait for the pace.
 
-    A name already reserved is kept, unless `taken` says Slack has it for someone else.
+    A name already reserved is kept, unless `taken` says Slack has it for someone else. The
+    pace comes first: reserving the name locks the incident's row (the name is unique), and
+    intake must not wait on that while openings queue for the pace.
     """
     incident = await incident_store.get(session=session, incident_id=incident_id)
     name = incident.channel_name
     if incident.channel_id is not None and name is not None:
         return Opening(incident.channel_id, name)
+    wait = await storm_flows.channel_slot(
+        session=session, config=config, incident=incident, now=now
+    )
+    if wait > 0:
+        return Opening(None, None, wait)
     if name is not None and name not in taken:
         return Opening(None, name)
-    for candidate in _candidates(incident, prefix):
+    for candidate in _candidates(incident, config.channels.prefix):
         if candidate not in taken and await _try_reserve(session, incident_id, candidate):
             return Opening(None, candidate)
     raise RuntimeError(f"no free channel name for incident {incident.number}")
@@ -68,24 +84,30 @@ def _candidates(incident: Incident, prefix: str) -> list[str]:
 
 
 async def _try_reserve(session: AsyncSession, incident_id: int, name: str) -> bool:
-    # The unique column settles a race between replicas: the loser's job fails and is retried.
-    holder = await session.scalar(
-        select(Incident.id).where(Incident.channel_name == name, Incident.id != incident_id)
+    # One statement: the name is taken unless another incident holds it. The unique column
+    # settles a race between replicas: the loser's job fails and is retried.
+    other = aliased(Incident)
+    held = exists().where(other.channel_name == name, other.id != incident_id)
+    stmt = (
+        update(Incident)
+        .where(Incident.id == incident_id, ~held)
+        .values(channel_name=name)
+        .returning(Incident.id)
+        .execution_options(synchronize_session=False)
     )
-    if holder is not None:
-        return False
-    await session.execute(
-        update(Incident).where(Incident.id == incident_id).values(channel_name=name)
-    )
-    return True
+    return (await session.execute(stmt)).first() is not None
 
 
 async def channel_created(
     *, session: AsyncSession, incident_id: int, channel_id: str, name: str
 ) -> None:
     """Record the channel Slack created (or that an earlier attempt created) for the incident."""
-    incident = await incident_store.get(session=session, incident_id=incident_id)
-    incident.channel_id, incident.channel_name = channel_id, name
+    await session.execute(
+        update(Incident)
+        .where(Incident.id == incident_id)
+        .values(channel_id=channel_id, channel_name=name)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def topic_set(*, session: AsyncSession, incident_id: int, topic: str) -> None:

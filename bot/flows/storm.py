@@ -188,14 +188,13 @@ async def _note_split(
 
 
 async def channel_slot(
-    *, session: AsyncSession, config: Config, incident_id: int, now: datetime
+    *, session: AsyncSession, config: Config, incident: Incident, now: datetime
 ) -> float:
     """0.0 when this incident's channel may be created now, else seconds to wait.
 
     Paced to `storm.channels_per_minute` across replicas, and more severe incidents first: while
     a more severe incident waits for its channel, a less severe one waits too.
     """
-    incident = await incident_store.get(session=session, incident_id=incident_id)
     mine = incident_rules.channel_priority(incident.severity)
     ahead = exists().where(
         DueWork.kind == JobKind.OPEN_CHANNEL,

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.db import session_scope
 from bot.errors import NotYet
 from bot.flows import channels as channel_flows
-from bot.flows import storm as storm_flows
 from bot.incidents.snapshot import Snapshot
 from bot.jobs.handlers.common import Handler, JobEnv, once, slack_handlers
 from bot.jobs.kinds import JobKind
@@ -44,17 +45,19 @@ class _ChannelWork:
 
     async def _snapshot(self, incident_id: int) -> Snapshot:
         async with session_scope(self.env.deps.sessions) as session:
-            snap = await channel_flows.snapshot(
-                session=session, incident_id=incident_id, now=self.env.deps.clock()
-            )
+            return await self._picture(session, incident_id)
+
+    async def _picture(self, session: AsyncSession, incident_id: int) -> Snapshot:
+        snap = await channel_flows.snapshot(
+            session=session, incident_id=incident_id, now=self.env.deps.clock()
+        )
         base = self.env.deps.config.web.public_url
         return replace(snap, page_url=f"{base}/ui/incidents/{snap.number}") if base else snap
 
     async def open_channel(self, item: Claimed) -> None:
         """Create the channel, pin the summary, set the topic, invite responders."""
         assert item.incident_id is not None
-        await self._ensure_channel(item.incident_id)
-        snap = await self._snapshot(item.incident_id)
+        snap = await self._ensure_channel(item.incident_id)
         assert snap.channel_id is not None
         try:  # independent calls, made at once: the channel is ready sooner
             async with asyncio.TaskGroup() as calls:
@@ -77,27 +80,24 @@ class _ChannelWork:
             ts = await self._post_summary(snap, PostKey(f"summary:{snap.id}", retried))
         await self.env.need_slack().pin(snap.channel_id, ts)  # pinning again is fine
 
-    async def _ensure_channel(self, incident_id: int) -> None:
-        """The incident's channel: created under its reserved name, or adopted if it was."""
+    async def _ensure_channel(self, incident_id: int) -> Snapshot:
+        """The incident's channel, created under its reserved name or adopted if it was, and
+        the incident as its summary shows it (taken with the channel's id stored)."""
         deps, slack = self.env.deps, self.env.need_slack()
-        prefix = deps.config.channels.prefix
         taken: list[str] = []
         while True:
             async with session_scope(deps.sessions) as session:
                 opening = await channel_flows.opening(
-                    session=session, incident_id=incident_id, prefix=prefix, taken=taken
+                    session=session,
+                    config=deps.config,
+                    incident_id=incident_id,
+                    now=deps.clock(),
+                    taken=taken,
                 )
                 if opening.channel_id is not None:
-                    return
-            # Slack's channel-creation pace, and more severe incidents first. Its own transaction:
-            # reserving the name locks the incident's row (the name is unique), and intake must
-            # not wait on that while openings queue for the pace.
-            async with session_scope(deps.sessions) as session:
-                wait = await storm_flows.channel_slot(
-                    session=session, config=deps.config, incident_id=incident_id, now=deps.clock()
-                )
-            if wait > 0:  # the reserved name is kept; waiting does not count as a failure
-                raise NotYet("waiting for Slack's channel-creation pace", retry_after=wait)
+                    return await self._picture(session, incident_id)
+            if opening.name is None:  # a reserved name is kept; waiting is not a failure
+                raise NotYet("waiting for Slack's channel-creation pace", retry_after=opening.wait)
             try:
                 channel = await slack.create_channel(opening.name)
             except NameTaken:
@@ -113,7 +113,7 @@ class _ChannelWork:
                     channel_id=channel.id,
                     name=channel.name,
                 )
-            return
+                return await self._picture(session, incident_id)
 
     async def _invite(self, snap: Snapshot) -> list[str]:
         """Invite the responders; returns those who could not be invited."""
