@@ -107,13 +107,16 @@ class _ChannelWork:
                     continue
                 channel = adopted  # created by an earlier attempt whose answer was lost
             async with session_scope(deps.sessions) as session:
+                # Read first: storing the id locks the incident's row (the id is unique) until
+                # commit, and intake must not wait on that while the snapshot is read.
+                snap = await self._picture(session, incident_id)
                 await channel_flows.channel_created(
                     session=session,
                     incident_id=incident_id,
                     channel_id=channel.id,
                     name=channel.name,
                 )
-                return await self._picture(session, incident_id)
+            return replace(snap, channel_id=channel.id, channel_name=channel.name)
 
     async def _invite(self, snap: Snapshot) -> list[str]:
         """Invite the responders; returns those who could not be invited."""
