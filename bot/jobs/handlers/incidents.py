@@ -82,7 +82,7 @@ class _ChannelWork:
 
     async def _ensure_channel(self, incident_id: int) -> Snapshot:
         """The incident's channel, created under its reserved name or adopted if it was, and
-        the incident as its summary shows it (taken with the channel's id stored)."""
+        the incident as its summary shows it (read in the transaction that stores the id)."""
         deps, slack = self.env.deps, self.env.need_slack()
         taken: list[str] = []
         while True:
